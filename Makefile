@@ -1,0 +1,46 @@
+# Qingshou — two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Both create .venv, install the pinned dependencies (constraints.txt) and the system packages the
+# project needs, then run.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSSTAMP := var/.system-packages
+
+.PHONY: setup system demo test test-sqlite test-postgres lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+# System packages (CJK font for PDFs, PostgreSQL for the test run) — installed once per machine.
+$(SYSSTAMP):
+	scripts/system-packages
+	mkdir -p var && touch $(SYSSTAMP)
+
+setup: $(STAMP)
+
+system: $(SYSSTAMP)
+
+demo: setup
+	$(BIN)/qingshou demo
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test-sqlite: setup
+	$(BIN)/pytest -q -n 2
+
+test-postgres: setup system
+	scripts/with-postgres $(BIN)/pytest -q -m db
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
