@@ -280,6 +280,14 @@ class _Line:
         """What is still owed on ``component``."""
         return self.due(component) - self.paid[component]
 
+    def is_closed(self) -> bool:
+        """Settled with nothing accrued left to pay or to round: no later event can change this line."""
+        return (
+            self.settled_on is not None
+            and all(self.unpaid(c) == ZERO for c in _ACCRUING)
+            and all(self.pending[c] == ZERO for c in _ACCRUING)
+        )
+
     def debt(self) -> Debt:
         """The installment as an item of the waterfall."""
         owed = {
@@ -425,7 +433,13 @@ class _Book:
         self.credit = [held for held in self.credit if held.amount > ZERO]
 
     def _allocate(self, payment_id: str, amount: Decimal, day: date) -> Decimal:
-        debts = [line.debt() for line in self.lines]
+        # Closed lines owe nothing, and lines not yet due are owed only as prepayment: leaving them out
+        # keeps a long schedule (a 30-year mortgage) linear in its payments instead of quadratic.
+        debts = [
+            line.debt()
+            for line in self.lines
+            if (line.row.due_date <= day or self.policy.prepayment) and not line.is_closed()
+        ]
         debts.extend(c.debt() for c in self.charges if c.charge.posted_on <= day)
         applied, rest = allocate(amount, waterfall(debts, day, self.policy))
         for piece in applied:

@@ -1,0 +1,1 @@
+"""Django apps, one per area of the work (loans, cases, contacts …): models, admin and services (use cases)."""

@@ -1,0 +1,106 @@
+"""``qingshou demo``: the main job on the embedded default — simulate a book, load it, show the overdue book.
+
+Steps: create or migrate the database (``init``), simulate a loan book into ``var/demo/book`` (``simulate``),
+load it (``load``), then quote every loan with the domain and print what a collection manager looks at
+first: loans and balances by delinquency bucket and by five-category class, and a few sample quotes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qingshou.cli import EXIT_OK, EXIT_REJECTED, setup_django
+from qingshou.cli.init import init
+from qingshou.cli.load import load
+from qingshou.cli.quote import CLASS_NAMES, show_quote
+from qingshou.cli.render import console, table, yuan
+from qingshou.cli.simulate import simulate
+from qingshou.config import var_dir
+
+#: A fixed day so the demo prints the same figures on every machine (inside chinesecalendar's years).
+DEMO_AS_OF = "2026-11-27"
+SAMPLE_BUCKETS = ("M1", "M3", "M7+")
+
+
+@click.command("demo")
+@click.option("--loans", type=int, default=2000, show_default=True, help="Loans in the demo book.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--as-of", "as_of", default=DEMO_AS_OF, show_default=True, help="YYYY-MM-DD.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Book folder.")
+@click.pass_context
+def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None) -> None:
+    """Simulate a loan book, load it and show the overdue book at the end of AS_OF."""
+    folder = out or var_dir() / "demo" / "book"
+    out_console = console()
+    out_console.rule("[bold]1. 数据库 database")
+    ctx.invoke(init, as_json=False)
+    out_console.rule(f"[bold]2. 模拟贷款账簿 simulate {loans:,} loans")
+    when = datetime.strptime(as_of, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date
+    ctx.invoke(
+        simulate, loans=loans, seed=seed, as_of=when, out=folder, fmt="csv", omit_installments=0.02,
+        workers=None, quiet=False, as_json=False,
+    )  # fmt: skip
+    out_console.rule("[bold]3. 导入 load")
+    try:
+        ctx.invoke(load, directory=folder, encoding="utf-8", as_json=False, quiet=False)
+    except SystemExit as stop:
+        if stop.code not in (EXIT_OK, EXIT_REJECTED):
+            raise
+    out_console.rule(f"[bold]4. 逾期贷款概览 overdue book at the end of {as_of}")
+    show_overview(when.date())
+
+
+def show_overview(as_of: date) -> None:
+    """Quote the whole book and print it by bucket and by class, with sample quotes."""
+    setup_django()
+    from qingshou.apps.loans.models import Loan
+    from qingshou.apps.loans.overview import book_overview
+
+    columns = (TextColumn("quoting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console(stderr=True)) as progress:
+        task = progress.add_task("loans", total=Loan.objects.count())
+        overview = book_overview(as_of, progress=lambda n: progress.advance(task, n))
+    out = console()
+    headers = ("分组 group", "笔数 loans", "逾期金额 overdue", "剩余本金 outstanding")
+    buckets = sorted(overview.by_bucket.items(), key=lambda item: _bucket_order(item[0]))
+    rows = [
+        (name, f"{t.loans:,}", yuan(t.total_overdue), yuan(t.outstanding_principal)) for name, t in buckets
+    ]
+    out.print(table("按账龄 by bucket (M0 = 未逾期 current)", headers, rows, right=3))
+    classes = sorted(overview.by_class.items())
+    rows = [
+        (
+            f"{CLASS_NAMES[c.code]} {c.code}",
+            f"{t.loans:,}",
+            yuan(t.total_overdue),
+            yuan(t.outstanding_principal),
+        )
+        for c, t in classes
+    ]
+    out.print(table("按五级分类 by classification", headers, rows, right=3))
+    delinquent = sum(t.loans for name, t in overview.by_bucket.items() if name != "M0")
+    npl = sum(t.outstanding_principal for c, t in overview.by_class.items() if c.is_npl)
+    book = sum(t.outstanding_principal for t in overview.by_class.values())
+    ratio = f"{npl / book:.2%}" if book else "—"
+    out.print(
+        f"逾期贷款 delinquent loans: {delinquent:,} / {overview.loans:,}    不良贷款率 NPL ratio: {ratio}"
+    )
+    if overview.errors:
+        out.print(f"[red]{len(overview.errors)} loan(s) could not be quoted[/red]: {overview.errors[:3]}")
+    for name in SAMPLE_BUCKETS:
+        sample = overview.samples.get(name)
+        if sample is not None:
+            out.rule(f"样例 sample quote — {name}")
+            show_quote(sample, open_only=True)
+
+
+def _bucket_order(name: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 99, name)
+
+
+COMMANDS = [demo]
