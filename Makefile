@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSSTAMP := var/.system-packages
+MO     := src/qingshou/locale/zh_Hans/LC_MESSAGES/django.mo
 
 .PHONY: setup system demo test test-sqlite test-postgres lint clean
 
@@ -21,7 +22,11 @@ $(SYSSTAMP):
 	scripts/system-packages
 	mkdir -p var && touch $(SYSSTAMP)
 
-setup: $(STAMP)
+# Interface translations are compiled from the committed .po (the .mo is generated, not committed).
+$(MO): src/qingshou/locale/zh_Hans/LC_MESSAGES/django.po $(SYSSTAMP)
+	msgfmt --check -o $@ $<
+
+setup: $(STAMP) $(MO)
 
 system: $(SYSSTAMP)
 

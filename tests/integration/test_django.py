@@ -51,3 +51,18 @@ def test_admin_refuses_an_invalid_product_policy(admin_client: Client) -> None:
     assert response.status_code == 200
     assert "penalty_markup" in response.context["adminform"].form.errors
     assert not Product.objects.filter(pk="P2").exists()
+
+
+def test_interface_is_chinese_by_default_with_english_available() -> None:
+    """The UI language is zh-Hans by default; model labels are translated, English on request."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from qingshou.apps.loans.models import Loan, Payment
+
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    with translation.override("zh-hans"):
+        assert str(Loan._meta.verbose_name) == "贷款"
+        assert str(Payment._meta.get_field("paid_on").verbose_name) == "还款日"
+    with translation.override("en"):
+        assert str(Loan._meta.verbose_name) == "loan"
