@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -81,6 +82,7 @@ def load_figures(result: Run) -> dict[str, Any]:
     }
     if "phases" in summary:
         figures["phases"] = summary["phases"]
+        figures["phase_peak_rss_mb"] = summary.get("phase_peak_rss_mb", {})
     return figures
 
 
@@ -103,19 +105,25 @@ def phases_child(folder: Path) -> None:
     from qingshou.apps.loans.services.load import load_extracts
 
     spent: dict[str, float] = {}
+    peak: dict[str, int] = {}
     mark = started = time.perf_counter()
 
     def progress(step: str, completed: int, total: int | None) -> None:
         nonlocal mark
         now = time.perf_counter()
         spent[step] = spent.get(step, 0.0) + now - mark
+        peak[step] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         mark = now
 
     report = load_extracts(folder, progress=progress)
     spent["finish (commit, rejects, run record)"] = time.perf_counter() - mark
+    peak["finish (commit, rejects, run record)"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
     phases = {step: round(seconds, 2) for step, seconds in spent.items()}
     total = round(time.perf_counter() - started, 2)
-    print(json.dumps({"report": report.as_json(), "phases": phases, "seconds": total}, ensure_ascii=False))
+    summary = {"report": report.as_json(), "phases": phases, "phase_peak_rss_mb": peak, "seconds": total}
+    print(json.dumps(summary, ensure_ascii=False))
 
 
 def postgres(args: argparse.Namespace) -> dict[str, Any] | str:
@@ -142,8 +150,10 @@ def print_database(name: str, figures: dict[str, Any]) -> None:
             f"  {label}: {load['seconds']} s, {load['rows']:,} rows, {rate(load['rows'], load['seconds'])} rows/s,"
             f" peak RSS {load['peak_rss_mb']:,} MB, exit {load['exit_code']}"
         )
+        peaks = load.get("phase_peak_rss_mb", {})
         for step, seconds in load.get("phases", {}).items():
-            print(f"    {step:<38}{seconds:>9.2f} s")
+            high = f"   peak RSS so far {peaks[step]:>7,} MB" if step in peaks else ""
+            print(f"    {step:<38}{seconds:>9.2f} s{high}")
     if "size_mb" in figures:
         print(f"  database file {figures['size_mb']:,} MB")
 

@@ -334,11 +334,10 @@ def with_problems(frame: pl.DataFrame | pl.LazyFrame, checks: Sequence[Check]) -
     if failing.height == 0:
         return flagged.drop(_FAILED)
     described = failing.select(ROW, _describe(checks).alias(_NEW))
-    return (
-        flagged.join(described, on=ROW, how="left", maintain_order="left")
-        .with_columns(pl.coalesce(PROBLEM, _NEW).alias(PROBLEM))
-        .drop(_FAILED, _NEW)
-    )
+    # Join the row numbers only (not the whole frame, which would copy every column) and lay the new
+    # problems beside the frame: ``__row`` is unique and the left join keeps the frame's order.
+    new = flagged.select(ROW).join(described, on=ROW, how="left", maintain_order="left")[_NEW]
+    return flagged.with_columns(pl.coalesce(pl.col(PROBLEM), new).alias(PROBLEM)).drop(_FAILED)
 
 
 def is_ok() -> pl.Expr:

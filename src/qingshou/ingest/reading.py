@@ -10,6 +10,7 @@ written.
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from qingshou.ingest.errors import ExtractError
 from qingshou.ingest.tables import TABLES, Table
 
 ROW = "__row"
+_UTF8_CHECK_BYTES = 64 * 2**20
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 ENCODINGS: Mapping[str, str] = {
     "utf-8": "utf-8-sig",
@@ -43,12 +45,18 @@ def find_file(directory: Path, table: Table) -> Path | None:
 
 
 def _decode_csv(path: Path, encoding: str) -> bytes:
-    """The CSV bytes as UTF-8 without BOM (GBK files are decoded as GB 18030, a superset of GBK)."""
+    """The CSV bytes as UTF-8 (GBK files are decoded as GB 18030, a superset of GBK).
+
+    A UTF-8 file is returned as read, its BOM included: the CSV reader skips it.
+    """
     codec = ENCODINGS.get(encoding.lower())
     if codec is None:
         raise ExtractError(f"unknown encoding {encoding!r}; use utf-8 or gbk", field="encoding")
+    data = path.read_bytes()
+    if codec == "utf-8-sig" and _is_utf8(data):
+        return data  # already UTF-8: the reader skips the BOM, so no decoded copy is made
     try:
-        text = path.read_bytes().decode(codec)
+        text = data.decode(codec)
     except UnicodeDecodeError as error:
         hint = " (try --encoding gbk)" if codec.startswith("utf") else ""
         raise ExtractError(
@@ -57,9 +65,27 @@ def _decode_csv(path: Path, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, checked a slice at a time (no decoded copy of a big file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _UTF8_CHECK_BYTES):
+            decoder.decode(view[start : start + _UTF8_CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _blank(data: bytes) -> bool:
+    """Nothing but white space (and a BOM)."""
+    return not data.removeprefix(codecs.BOM_UTF8).strip()
+
+
 def _read_csv(path: Path, encoding: str) -> pl.DataFrame:
     data = _decode_csv(path, encoding)
-    if not data.strip():
+    if _blank(data[:4096]) and _blank(data):
         raise ExtractError(f"{path.name}: the file is empty (no header row)", field=path.stem)
     try:
         return pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)

@@ -37,16 +37,24 @@ from qingshou.ingest.tables import BORROWERS, DEFAULTS, INSTALLMENTS, LOANS, PAY
 
 REJECT_COLUMNS = ("row", "field", "reason", "detail")
 _POLICY_FIELDS = {"direction": "allocation_direction"}
+#: Rows parsed and checked per slice in ``_prepare`` (bounds the memory of the intermediate text columns).
+PREPARE_BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """One table after validation: ``good()`` rows to store, ``rejects()`` rows with their first problem."""
+    """One table after validation: ``good()`` rows to store, ``rejects()`` rows with their first problem.
+
+    ``frame`` holds ``__row``, the parsed values and ``__problem``; the values as read live apart in
+    ``originals`` (``__row`` and ``raw.<column>``), which only the rejects need: :meth:`compact` keeps them
+    for the rejected rows alone once no more rows can be rejected, so a big file's text is not held.
+    """
 
     table: Table
     frame: pl.DataFrame
     columns: tuple[str, ...]
     file_columns: tuple[str, ...]
+    originals: pl.DataFrame
 
     def good(self) -> pl.DataFrame:
         """The accepted rows: database columns plus ``__row``."""
@@ -61,9 +69,16 @@ class Checked:
         ]
         return (
             self.frame.filter(~is_ok())
+            .select(ROW, PROBLEM)
+            .join(self.originals, on=ROW, how="left")
             .sort(ROW)
             .select(pl.col(ROW).alias("row"), pl.col(PROBLEM).struct.unnest(), *originals)
         )
+
+    def compact(self) -> Checked:
+        """The same table keeping the values as read for the rejected rows only (call it when final)."""
+        bad = self.frame.filter(~is_ok()).select(ROW)
+        return replace(self, originals=self.originals.join(bad, on=ROW, how="semi"))
 
     @property
     def rejected(self) -> int:
@@ -85,11 +100,18 @@ class Checked:
         return replace(self, frame=frame)
 
 
-def _prepare(table: Table, raw: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...], list[str]]:
-    """Raw columns renamed ``raw.<name>`` (absent optional columns added as empty), parsed columns, checks."""
+def _prepare(
+    table: Table, raw: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...], list[str]]:
+    """Parsed columns with their first problem, the values as read (``raw.<name>``), file columns, columns.
+
+    The working frame keeps no text as read: only ``__row``, the parsed values (and ``extra``) and
+    ``__problem``; the originals (which share the read frame's memory) are for the rejects.
+    """
     file_columns = tuple(name for name in raw.columns if name != ROW)
     known = {column.name for column in table.columns}
-    lazy = raw.lazy().rename({name: RAW + name for name in file_columns})
+    originals = raw.select(ROW, *(pl.col(name).alias(RAW + name) for name in file_columns))
+    lazy = originals.lazy()
     absent = [
         pl.lit(None, dtype=pl.String).alias(RAW + c.name) for c in table.columns if c.name not in file_columns
     ]
@@ -105,12 +127,22 @@ def _prepare(table: Table, raw: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, 
             expr = expr.fill_null("")
         parsed.append(expr)
         checks.extend(column_checks_)
-    frame = with_problems(lazy.with_columns(parsed), checks).drop(pl.selectors.starts_with(TEXT, "n."))
+    lazy = lazy.with_columns(parsed)
     if table.keeps_extra:
         extras = sorted(name for name in file_columns if name not in known)
-        frame = frame.with_columns(_extra_json(extras))
+        lazy = lazy.with_columns(_extra_json(extras))
+    # These checks look at one row at a time, so they run a slice of rows at a time: the cleaned texts
+    # and number parts in between (about 20 text columns) then never exist for a whole big file at once.
+    parts = [
+        with_problems(lazy.slice(start, PREPARE_BATCH_ROWS), checks).drop(
+            pl.selectors.starts_with(TEXT, "n.", RAW)
+        )
+        for start in range(0, max(raw.height, 1), PREPARE_BATCH_ROWS)
+    ]
+    frame = pl.concat(parts) if len(parts) > 1 else parts[0]
     return (
         frame,
+        originals,
         file_columns,
         [column.db_name for column in table.columns] + (["extra"] if table.keeps_extra else []),
     )
@@ -138,21 +170,25 @@ def _duplicates(key: Sequence[str], field: str, shown: Sequence[str] = ()) -> Ch
 
 
 def _checked(
-    table: Table, frame: pl.DataFrame, file_columns: tuple[str, ...], columns: Sequence[str]
+    table: Table,
+    frame: pl.DataFrame,
+    originals: pl.DataFrame,
+    file_columns: tuple[str, ...],
+    columns: Sequence[str],
 ) -> Checked:
-    return Checked(table, frame, tuple(columns), file_columns)
+    return Checked(table, frame, tuple(columns), file_columns, originals)
 
 
 def check_borrowers(raw: pl.DataFrame) -> Checked:
     """Borrowers: formats, lengths, duplicate ids; extra columns kept as JSON in ``extra``."""
-    frame, file_columns, columns = _prepare(BORROWERS, raw)
+    frame, originals, file_columns, columns = _prepare(BORROWERS, raw)
     frame = with_problems(frame, [_duplicates(["borrower_id"], "borrower_id")])
-    return _checked(BORROWERS, frame, file_columns, columns)
+    return _checked(BORROWERS, frame, originals, file_columns, columns)
 
 
 def check_loans(raw: pl.DataFrame, borrower_ids: pl.Series, product_ids: pl.Series) -> Checked:
     """Loans: formats, date order, duplicate ids, borrower and product known (in this load or stored)."""
-    frame, file_columns, columns = _prepare(LOANS, raw)
+    frame, originals, file_columns, columns = _prepare(LOANS, raw)
     disbursed = pl.col("disbursed_on")
     checks = [
         check(
@@ -183,14 +219,18 @@ def check_loans(raw: pl.DataFrame, borrower_ids: pl.Series, product_ids: pl.Seri
             pl.format("product {} is not in products (or was rejected) and not stored", pl.col("product_id")),
         ),
     ]
-    return _checked(LOANS, with_problems(frame, checks), file_columns, columns)
+    return _checked(LOANS, with_problems(frame, checks), originals, file_columns, columns)
 
 
 def check_products(raw: pl.DataFrame) -> Checked:
     """Products: id present and unique, then every policy parameter through ``ProductPolicy.build``."""
-    frame, file_columns, columns = _prepare(PRODUCTS, raw)
+    frame, originals, file_columns, columns = _prepare(PRODUCTS, raw)
     checked = _checked(
-        PRODUCTS, with_problems(frame, [_duplicates(["product_id"], "product_id")]), file_columns, columns
+        PRODUCTS,
+        with_problems(frame, [_duplicates(["product_id"], "product_id")]),
+        originals,
+        file_columns,
+        columns,
     )
     policies = []
     for row in checked.frame.filter(is_ok()).select(ROW, *columns).iter_rows(named=True):
@@ -262,7 +302,7 @@ def check_installments(raw: pl.DataFrame, loans: pl.DataFrame) -> tuple[Checked,
     bad row rejects the loan's whole schedule and the loan itself; so do seq gaps and a principal that
     does not sum to the loan's.
     """
-    frame, file_columns, columns = _prepare(INSTALLMENTS, raw)
+    frame, originals, file_columns, columns = _prepare(INSTALLMENTS, raw)
     known = loans.with_row_index("__loan").select(
         "loan_id",
         "__loan",
@@ -273,7 +313,7 @@ def check_installments(raw: pl.DataFrame, loans: pl.DataFrame) -> tuple[Checked,
     frame = frame.join(known, on="loan_id", how="left").sort("__loan", "seq", ROW, nulls_last=True)
     frame = with_problems(frame.with_columns(_previous_due()), _installment_row_checks())
     frame = with_problems(frame.with_columns(_schedule_totals()), _installment_schedule_checks())
-    checked = _checked(INSTALLMENTS, frame, file_columns, columns)
+    checked = _checked(INSTALLMENTS, frame, originals, file_columns, columns)
     broken = (
         checked.frame.filter(~is_ok() & pl.col("__principal").is_not_null())
         .sort(pl.col(PROBLEM).struct.field("reason") == Reason.SCHEDULE_REJECTED.value, ROW)
@@ -386,7 +426,7 @@ def check_payments(raw: pl.DataFrame, loans: pl.DataFrame, stored: pl.DataFrame)
     ``stored`` has payment_id, loan_id, paid_on, amount_fen, channel: a payment id already stored with
     other values is rejected (payments are immutable); with the same values it is accepted and unchanged.
     """
-    frame, file_columns, columns = _prepare(PAYMENTS, raw)
+    frame, originals, file_columns, columns = _prepare(PAYMENTS, raw)
     known = loans.select(
         "loan_id", pl.col("disbursed_on").alias("__disbursed"), pl.lit(True).alias("__known")
     )
@@ -429,7 +469,7 @@ def check_payments(raw: pl.DataFrame, loans: pl.DataFrame, stored: pl.DataFrame)
             ),
         ),
     ]
-    return _checked(PAYMENTS, with_problems(frame, checks), file_columns, columns)
+    return _checked(PAYMENTS, with_problems(frame, checks), originals, file_columns, columns)
 
 
 def empty_reject_frame() -> pl.DataFrame:

@@ -15,7 +15,7 @@ from ``build_schedule`` when it is new, when it has no stored schedule, or when 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,11 @@ from django.utils import timezone
 
 from qingshou import config
 from qingshou.apps.loans.models import LoadRun
+from qingshou.ingest.checks import is_ok
 from qingshou.ingest.errors import ExtractError
 from qingshou.ingest.reading import ROW, read_extract
 from qingshou.ingest.rejects import clear_rejects, write_rejects
-from qingshou.ingest.schedules import INSTALLMENT_SCHEMA, generate_schedules
+from qingshou.ingest.schedules import generate_schedules
 from qingshou.ingest.tables import BORROWERS, INSTALLMENTS, LOANS, PAYMENTS, PRODUCTS, TABLES
 from qingshou.ingest.validation import (
     Checked,
@@ -40,7 +41,7 @@ from qingshou.ingest.validation import (
     check_payments,
     check_products,
 )
-from qingshou.store import Store
+from qingshou.store import Store, UpsertResult
 
 #: ``progress(step, completed, total)``: a step such as "check loans" advanced to ``completed`` of ``total``.
 Progress = Callable[[str, int, int | None], None]
@@ -254,33 +255,41 @@ def _known_loans(loans: Checked, stored: pl.DataFrame, columns: tuple[str, ...])
     return pl.concat([loans.good().select(columns), kept.select(columns)])
 
 
-def _check(frames: Mapping[str, pl.DataFrame], stored: _Stored, progress: Progress) -> _Outcome:
-    """Check the tables parents first; reject loans whose schedule is broken or cannot be built."""
+def _check(frames: dict[str, pl.DataFrame], stored: _Stored, progress: Progress) -> _Outcome:
+    """Check the tables parents first; reject loans whose schedule is broken or cannot be built.
+
+    Each file's frame is taken out of ``frames`` as it is checked, and a table whose rejects are final is
+    compacted (the text as read is kept for its rejected rows only), so the whole book's text is never
+    held at once beside its parsed values.
+    """
     checked: dict[str, Checked] = {}
     with _step(progress, "check products", frames["products"].height):
-        checked["products"] = check_products(frames["products"])
+        checked["products"] = check_products(frames.pop("products")).compact()
     with _step(progress, "check borrowers", frames["borrowers"].height):
-        checked["borrowers"] = check_borrowers(frames["borrowers"])
+        checked["borrowers"] = check_borrowers(frames.pop("borrowers")).compact()
     with _step(progress, "check loans", frames["loans"].height):
         loans = check_loans(
-            frames["loans"],
+            frames.pop("loans"),
             _known_ids(checked["borrowers"], "borrower_id", stored.borrower_ids),
             _known_ids(checked["products"], "product_id", stored.product_ids),
         )
     if "installments" in frames:
         with _step(progress, "check installments", frames["installments"].height):
             known = _known_loans(loans, stored.loans, ("loan_id", "principal_fen", "disbursed_on"))
-            checked["installments"], broken = check_installments(frames["installments"], known)
+            installments, broken = check_installments(frames.pop("installments"), known)
+            checked["installments"] = installments.compact()
+            del installments  # the uncompacted table would keep the whole file's text alive
             loans = loans.reject_keys(broken, "loan_id")
     to_schedule = _needing_schedule(loans, checked.get("installments"), stored)
     with _step(progress, "build schedules", to_schedule.height):
         generated, failures = generate_schedules(
             to_schedule, lambda done: progress("build schedules", done, to_schedule.height)
         )
-    checked["loans"] = loans.reject_keys(failures, "loan_id")
+    checked["loans"] = loans.reject_keys(failures, "loan_id").compact()
+    del loans
     with _step(progress, "check payments", frames["payments"].height):
         known = _known_loans(checked["loans"], stored.loans, ("loan_id", "disbursed_on"))
-        checked["payments"] = check_payments(frames["payments"], known, stored.payments)
+        checked["payments"] = check_payments(frames.pop("payments"), known, stored.payments).compact()
     return _Outcome(checked, generated.join(failures.select("loan_id"), on="loan_id", how="anti"))
 
 
@@ -316,21 +325,77 @@ def _write(store: Store, outcome: _Outcome, progress: Progress) -> dict[str, Tab
             counts[table.name] = _counts(checked[table.name], store.upsert(table.db_table, good, table.key))
     with _step(progress, "write installments", checked["loans"].frame.height):
         counts["installments"] = _write_installments(store, checked.get("installments"), outcome.generated)
-    payments = checked["payments"].good().drop(ROW).with_columns(pl.lit("load").alias("source"))
-    with _step(progress, "write payments", payments.height):
-        written = store.upsert(PAYMENTS.db_table, payments, PAYMENTS.key, update=False, compare=_PAYMENT_DATA)
-    counts["payments"] = _counts(checked["payments"], written)
+    payments = checked["payments"]
+    with _step(progress, "write payments", payments.frame.height):
+        written = _upsert_batches(
+            store,
+            PAYMENTS.db_table,
+            _good_batches(payments, pl.lit("load").alias("source")),
+            PAYMENTS.key,
+            update=False,
+            compare=_PAYMENT_DATA,
+        )
+    counts["payments"] = _counts(payments, written)
     return counts
 
 
 def _write_installments(store: Store, checked: Checked | None, generated: pl.DataFrame) -> TableCounts:
     """File installments and generated ones, each loan's schedule replaced as a whole."""
     counts = TableCounts()
+    key, group = INSTALLMENTS.key, "loan_id"
     if checked is not None:
-        good = checked.good().select(list(INSTALLMENT_SCHEMA))
-        written = store.upsert(INSTALLMENTS.db_table, good, INSTALLMENTS.key, prune_by="loan_id")
+        batches = _good_batches(checked, group=group)
+        written = _upsert_batches(store, INSTALLMENTS.db_table, batches, key, prune_by=group)
         counts = _counts(checked, written)
-    built = store.upsert(INSTALLMENTS.db_table, generated, INSTALLMENTS.key, prune_by="loan_id")
+    built = _upsert_batches(store, INSTALLMENTS.db_table, _batches(generated, group), key, prune_by=group)
     return TableCounts(
         counts.rows, counts.accepted, counts.unchanged, counts.rejected, generated=built.written
     )
+
+
+#: Rows staged per bulk write: the Arrow copy handed to the driver is made one batch at a time.
+WRITE_BATCH_ROWS = 1_000_000
+
+
+def _batches(frame: pl.DataFrame, group: str | None = None) -> Iterator[pl.DataFrame]:
+    """``frame`` in slices of about ``WRITE_BATCH_ROWS`` rows (zero-copy); a ``group`` never straddles two.
+
+    Rows of one group must be contiguous for that; they are sorted by the group first when they are not.
+    """
+    if group is not None and frame.height:
+        runs = frame.select(
+            (pl.col(group).rle_id().max() + 1).alias("runs"), pl.col(group).n_unique().alias("groups")
+        ).row(0)
+        if runs[0] != runs[1]:
+            frame = frame.sort(group, maintain_order=True)
+    values = frame[group] if group is not None else None
+    start = 0
+    while start < frame.height:
+        end = min(start + WRITE_BATCH_ROWS, frame.height)
+        if values is not None:
+            while end < frame.height and values[end] == values[end - 1]:
+                end += 1
+        yield frame.slice(start, end - start)
+        start = end
+
+
+def _good_batches(checked: Checked, *extra: pl.Expr, group: str | None = None) -> Iterator[pl.DataFrame]:
+    """The accepted rows of ``checked`` (database columns, plus ``extra``), a batch at a time."""
+    for batch in _batches(checked.frame, group):
+        yield batch.filter(is_ok()).select(*checked.columns, *extra)
+
+
+def _upsert_batches(
+    store: Store,
+    table: str,
+    batches: Iterable[pl.DataFrame],
+    key: Sequence[str],
+    **options: Any,
+) -> UpsertResult:
+    """``Store.upsert`` of each batch (a ``prune_by`` group must not straddle batches); the summed result."""
+    staged = unchanged = deleted = 0
+    for batch in batches:
+        result = store.upsert(table, batch, key, **options)
+        staged, unchanged = staged + result.staged, unchanged + result.unchanged
+        deleted += result.deleted
+    return UpsertResult(staged, unchanged, deleted)
