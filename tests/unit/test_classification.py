@@ -376,3 +376,34 @@ def test_c6_payment_within_grace_during_the_wait_is_on_time() -> None:
     items = monthly(date(2024, 1, 15), 12, {1: cured, 2: cured, 3: cured, 4: cured, 5: date(2024, 5, 17)})
     assert classify(items, date(2024, 6, 14), grace, NO_CALENDAR).loan_class == SS
     assert classify(items, date(2024, 6, 15), grace, NO_CALENDAR).loan_class == N
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=700), st.none() | st.integers(min_value=-10, max_value=600)
+        ),
+        max_size=8,
+    ),
+    as_of_offset=st.integers(min_value=-5, max_value=900),
+    policy=st.sampled_from([RETAIL, CARD, ProductPolicy.build("G", grace_days=5, dpd_origin="effective")]),
+)
+def test_c6_fast_path_equals_the_full_history_replay(
+    rows: list[tuple[int, int | None]], as_of_offset: int, policy: ProductPolicy
+) -> None:
+    """C6 property: the shortcut for loans that never reached NPL gives exactly what walking their whole
+    history gives (forced here by a manual entry that only comes into force after as_of)."""
+    start = date(2020, 1, 1)
+    items = tuple(
+        DueItem(
+            seq, start + timedelta(days=due), None if paid is None else start + timedelta(days=due + paid)
+        )
+        for seq, (due, paid) in enumerate(sorted(rows, key=lambda row: row[0]), start=1)
+    )
+    as_of = start + timedelta(days=as_of_offset)
+    later = ManualDowngrade(as_of + timedelta(days=1), LoanClass.LOSS, "comes into force after as_of")
+    calendar = china_calendar()
+    assert classify(items, as_of, policy, calendar) == classify(
+        items, as_of, policy, calendar, manual=(later,)
+    )

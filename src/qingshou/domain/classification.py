@@ -188,6 +188,19 @@ class _Timeline:
         )
         self._oldest = 0
 
+    def max_dpd(self, as_of: date) -> int:
+        """The highest dpd the loan reached at the end of any day up to ``as_of``.
+
+        dpd(t) = t − origin of the oldest installment unsettled at the end of t, so each installment's worst
+        day is its last unsettled day (the day before it settled, or ``as_of``); the oldest unsettled
+        installment on that day has an origin no later than its own, so this bound is reached exactly.
+        """
+        worst = 0
+        for origin, settled in zip(self.origin, self.settled, strict=False):
+            last_unsettled = as_of if settled is None or settled > as_of else settled - _DAY
+            worst = max(worst, (last_unsettled - origin).days)
+        return worst
+
     def first_day(self, as_of: date) -> date:
         """The day the replay starts: the first due date (``as_of`` when nothing is due by then)."""
         return min(self.due[0], as_of) if self.due else as_of
@@ -273,6 +286,11 @@ class _Observation:
             self.start = None
 
 
+def _npl_threshold(policy: ProductPolicy) -> int:
+    """The lowest dpd whose floor is non-performing (no floor NPL: never)."""
+    return min((f.min_dpd for f in policy.class_floors if f.loan_class.is_npl), default=10**9)
+
+
 def _manual_class(manual: Sequence[ManualDowngrade], day: date) -> LoanClass | None:
     in_force = [entry.loan_class for entry in manual if entry.in_force_on(day)]
     return max(in_force) if in_force else None
@@ -317,6 +335,11 @@ def classify(
 ) -> Classification:
     """C6: the class of the loan at the end of ``as_of``, replaying its history (rules in the docstring)."""
     timeline = _Timeline(items, as_of, policy, calendar)
+    if not restructurings and not manual and timeline.max_dpd(as_of) < _npl_threshold(policy):
+        # Never NPL, never restructured, no manual class: no history rule can apply (fast path).
+        dpd, delinquent, _cleared = timeline.state(as_of)
+        floor = dpd_floor(dpd, delinquent, policy)
+        return Classification(floor, ifrs9_stage(dpd, floor), floor, ("dpd_floor",))
     restructured_on = {entry.on for entry in restructurings if entry.on <= as_of}
     hold, observation = _NplHold(), _Observation()
     day = min([timeline.first_day(as_of), *restructured_on])
