@@ -48,13 +48,7 @@ def _register() -> None:
     from importlib import import_module
 
     for name in ("init", "load", "quote", "payments", "simulate", "demo"):
-        try:
-            module = import_module(f"qingshou.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"qingshou.cli.{name}":
-                raise
-            continue
-        for command in getattr(module, "COMMANDS", ()):
+        for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)
 
 
