@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from measure import REPO, VAR_BENCH, Run, qingshou, rate, run
+from measure import REPO, VAR_BENCH, Run, book_arguments, qingshou, rate, run
 
 SCRIPT = Path(__file__).resolve()
 
@@ -159,15 +159,10 @@ def print_database(name: str, figures: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loans", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--as-of", default="2025-06-30")
-    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser = book_arguments(__doc__.splitlines()[0])
     parser.add_argument("--phases", action="store_true", help="time each load step (service in a child)")
     parser.add_argument("--reload", action="store_true", help="load the same folder a second time")
     parser.add_argument("--postgres", action="store_true", help="also load into a throw-away PostgreSQL")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--phases-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -10,22 +10,16 @@ command (workers are separate processes; the figure is the largest one). Prints 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 
-from measure import VAR_BENCH, qingshou, rate, run
+from measure import VAR_BENCH, book_arguments, qingshou, rate, run
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loans", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--as-of", default="2025-06-30")
-    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser = book_arguments(__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=None, help="default: one per CPU")
     parser.add_argument("--keep", action="store_true", help="keep the written folder")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args()
 
     out = VAR_BENCH / f"simulate-{args.loans}"

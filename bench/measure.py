@@ -8,6 +8,7 @@ it is the largest single process, not a sum).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -72,3 +73,14 @@ def run(command: Sequence[str], env: Mapping[str, str] | None = None) -> Run:
 def rate(rows: int, seconds: float) -> str:
     """Rows per second, readable."""
     return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def book_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the options that name a simulated book (loans, seed, as-of, format) and --json."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--as-of", default="2025-06-30")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    return parser

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import strategies as st
+
 from qingshou.domain.calendar import BusinessCalendar
 from qingshou.domain.ledger import Allocation, InstallmentState, Ledger, replay
 from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, RepaymentMethod, ScheduledInstallment
-from qingshou.domain.policy import ProductPolicy
+from qingshou.domain.policy import DEFAULT_WATERFALL, ProductPolicy
 
 D = Decimal
 
@@ -113,3 +115,25 @@ def split(ledger: Ledger, payment_id: str | None = None) -> list[tuple[str, str,
 def _row(allocation: Allocation) -> tuple[str, str, str]:
     item = str(allocation.seq) if allocation.seq is not None else str(allocation.charge_id)
     return (item, allocation.component.value, str(allocation.amount))
+
+
+@st.composite
+def policies(draw: st.DrawFn, *, holiday_rules: bool = True) -> ProductPolicy:
+    """Random product policies for the ledger properties; ``holiday_rules`` False keeps the holiday rule
+    ``none`` and dpd from the original due date (what the day-by-day oracle models)."""
+    order = draw(st.one_of(st.just(DEFAULT_WATERFALL), st.permutations(DEFAULT_WATERFALL)))
+    shifted = {
+        "holiday_rule": draw(st.sampled_from(["none", "next_business_day"])),
+        "dpd_origin": draw(st.sampled_from(["original", "effective"])),
+    }
+    return ProductPolicy.build(
+        "P1",
+        day_count=draw(st.sampled_from([360, 365])),
+        penalty_markup=draw(st.sampled_from(["0.3", "0.5", "1"])),
+        compound=draw(st.booleans()),
+        grace_days=draw(st.integers(min_value=0, max_value=5)),
+        rounding=draw(st.sampled_from(["half_up", "down"])),
+        waterfall=tuple(order),
+        direction=draw(st.sampled_from(["horizontal", "vertical"])),
+        **(shifted if holiday_rules else {}),
+    )

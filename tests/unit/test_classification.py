@@ -324,15 +324,26 @@ def test_c6_reference_reserve_rates() -> None:
 
 # --- properties ----------------------------------------------------------------------------------------
 
+#: (days from the start to the due date, days from the due date to settlement or None) per installment.
+TIMELINE_ROWS = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=700), st.none() | st.integers(min_value=-10, max_value=600)),
+    max_size=8,
+)
+
+
+def timeline(start: date, rows: list[tuple[int, int | None]]) -> tuple[DueItem, ...]:
+    """Due items from generated rows, in due order."""
+    return tuple(
+        DueItem(
+            seq, start + timedelta(days=due), None if paid is None else start + timedelta(days=due + paid)
+        )
+        for seq, (due, paid) in enumerate(sorted(rows, key=lambda row: row[0]), start=1)
+    )
+
 
 @settings(max_examples=200, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(
-            st.integers(min_value=0, max_value=700), st.none() | st.integers(min_value=-10, max_value=600)
-        ),
-        max_size=8,
-    ),
+    rows=TIMELINE_ROWS,
     as_of_offset=st.integers(min_value=-5, max_value=900),
     policy=st.sampled_from(
         [
@@ -348,12 +359,7 @@ def test_c6_classify_floor_agrees_with_delinquency(
     """C6 property: the replayed floor equals dpd_floor(days_past_due, is_delinquent); the class is never
     better than the floor; without an NPL ever reached the class is the floor."""
     start = date(2020, 1, 1)
-    items = tuple(
-        DueItem(
-            seq, start + timedelta(days=due), None if paid is None else start + timedelta(days=due + paid)
-        )
-        for seq, (due, paid) in enumerate(sorted(rows, key=lambda row: row[0]), start=1)
-    )
+    items = timeline(start, rows)
     as_of = start + timedelta(days=as_of_offset)
     calendar = china_calendar()
     result = classify(items, as_of, policy, calendar)
@@ -380,12 +386,7 @@ def test_c6_payment_within_grace_during_the_wait_is_on_time() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(
-            st.integers(min_value=0, max_value=700), st.none() | st.integers(min_value=-10, max_value=600)
-        ),
-        max_size=8,
-    ),
+    rows=TIMELINE_ROWS,
     as_of_offset=st.integers(min_value=-5, max_value=900),
     policy=st.sampled_from([RETAIL, CARD, ProductPolicy.build("G", grace_days=5, dpd_origin="effective")]),
 )
@@ -395,12 +396,7 @@ def test_c6_fast_path_equals_the_full_history_replay(
     """C6 property: the shortcut for loans that never reached NPL gives exactly what walking their whole
     history gives (forced here by a manual entry that only comes into force after as_of)."""
     start = date(2020, 1, 1)
-    items = tuple(
-        DueItem(
-            seq, start + timedelta(days=due), None if paid is None else start + timedelta(days=due + paid)
-        )
-        for seq, (due, paid) in enumerate(sorted(rows, key=lambda row: row[0]), start=1)
-    )
+    items = timeline(start, rows)
     as_of = start + timedelta(days=as_of_offset)
     later = ManualDowngrade(as_of + timedelta(days=1), LoanClass.LOSS, "comes into force after as_of")
     calendar = china_calendar()

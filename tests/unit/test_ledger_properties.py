@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledger_support import CALENDAR
+from ledger_support import CALENDAR, policies
 
 from qingshou.domain.ledger import Ledger, replay
 from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, RepaymentMethod, ScheduledInstallment
-from qingshou.domain.policy import DEFAULT_WATERFALL, ProductPolicy
+from qingshou.domain.policy import ProductPolicy
 
 D = Decimal
 ZERO = D("0.00")
@@ -42,25 +42,6 @@ class Case:
     def at(self, as_of: date, payments: tuple[Payment, ...] | None = None) -> Ledger:
         given = self.payments if payments is None else payments
         return replay(self.terms, self.rows, given, self.charges, self.policy, CALENDAR, as_of)
-
-
-@st.composite
-def policies(draw: st.DrawFn) -> ProductPolicy:
-    order = draw(st.one_of(st.just(DEFAULT_WATERFALL), st.permutations(DEFAULT_WATERFALL)))
-    return ProductPolicy.build(
-        "P1",
-        day_count=draw(st.sampled_from([360, 365])),
-        penalty_markup=draw(st.sampled_from(["0.3", "0.5", "1"])),
-        compound=draw(st.booleans()),
-        grace_days=draw(st.integers(min_value=0, max_value=5)),
-        holiday_rule=draw(st.sampled_from(["none", "next_business_day"])),
-        dpd_origin=draw(st.sampled_from(["original", "effective"])),
-        rounding=draw(st.sampled_from(["half_up", "down"])),
-        waterfall=tuple(order),
-        direction=draw(st.sampled_from(["horizontal", "vertical"])),
-        prepayment=draw(st.booleans()),
-        cap_charges_at_principal=draw(st.booleans()),
-    )
 
 
 @st.composite
