@@ -1,0 +1,226 @@
+"""The delinquency timeline as columns (C2, C3): every installment of the replayed ledgers with its overdue
+origin and last on-time day, and the state of every loan at the end of a day.
+
+This mirrors ``domain.delinquency`` and the domain classification's ``_Timeline``. Installments are taken in
+(due date, seq) order per loan (``idx`` 0, 1, …). Origins and last on-time days are computed only for
+installments due by ``as_of`` (``past``), so a calendar gap after ``as_of`` never matters:
+
+* effective due date = the next business day of the due date under ``holiday_rule = next_business_day``,
+  else the due date (C2);
+* last on-time day (``on_time_until``) = effective due date + ``grace_days`` (inclusive, C2);
+* ``origin`` = the effective due date under ``dpd_origin = effective``, else the due date (C2, C3).
+
+Both are non-decreasing in due order, so the oldest unsettled installment decides dpd and delinquency. On a
+day t (end of day, C1) the oldest unpaid installment is the first one due by t and not settled by t:
+``dpd`` = max(0, t − its origin), ``delinquent`` = t > its last on-time day, ``cleared`` = there is none.
+
+**Loan keys.** String keys cost: on a million loans a group-by or join on ``loan_id`` over the installment
+rows is 5–40× slower than on an integer. So the loans get ``loan_key`` = 0 … n − 1 in ``loan_id`` order
+(``keyed_loans``), the lines are sorted by (loan_id, due date, seq) and carry the same key
+(``keyed_lines``), both flagged sorted; per-loan values reach the lines by position (``per_loan``) and
+neighbours within a loan by shifting the whole sorted column (``before_in_loan`` …) instead of ``over``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from qingshou.engine.calendar import CalendarFrame
+
+_DAY = timedelta(days=1)
+#: The integer key of a loan in a derivation (0 … n − 1 in loan_id order).
+KEY = "loan_key"
+#: One Int64 holds a loan key × 2³² + a day (dates are Int32 days since 1970, shifted to be ≥ 0).
+_KEY_SPAN = 2**32
+_DATE_SHIFT = 2**31
+
+
+# --- keys and window helpers (frames sorted by KEY) --------------------------------------------------------
+
+
+def keyed_loans(ledger_loans: pl.DataFrame, book_loans: pl.DataFrame) -> pl.DataFrame:
+    """The loans of the ledger (LEDGER_LOANS) with their LOANS columns, sorted by loan_id, with
+    ``loan_key`` = the row number (UInt32, flagged sorted). A loan the book lacks has null book columns."""
+    return (
+        ledger_loans.join(book_loans, on="loan_id", how="left")
+        .sort("loan_id")
+        .with_row_index(KEY)
+        .with_columns(pl.col(KEY).set_sorted())
+    )
+
+
+def keyed_lines(lines: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` (LEDGER_LINES) sorted by (loan_id, due_date, seq) with the ``loan_key`` of ``loans``
+    (``keyed_loans``). Every loan must have lines and every line a loan (the replay's contract): otherwise
+    an error names the loan."""
+    ordered = lines.sort("loan_id", "due_date", "seq")
+    ordered = ordered.with_columns(pl.col("loan_id").rle_id().cast(pl.UInt32).set_sorted().alias(KEY))
+    firsts = ordered.filter(first_of_loan())["loan_id"]
+    if not firsts.equals(loans["loan_id"], check_names=False):
+        _refuse_mismatch(firsts, loans["loan_id"])
+    return ordered
+
+
+def _refuse_mismatch(with_lines: pl.Series, loan_ids: pl.Series) -> None:
+    stray = with_lines.filter(~with_lines.is_in(loan_ids.implode()))
+    if stray.len():
+        raise ValueError(f"loan {stray[0]}: ledger lines for a loan the ledger does not list (loan_id)")
+    bare = loan_ids.filter(~loan_ids.is_in(with_lines.implode()))
+    raise ValueError(f"loan {bare[0] if bare.len() else '?'}: no ledger lines (installments)")
+
+
+def first_of_loan() -> pl.Expr:
+    """True on the first row of each loan (frame sorted by loan_key)."""
+    return (pl.col(KEY) != pl.col(KEY).shift(1)).fill_null(True)
+
+
+def last_of_loan() -> pl.Expr:
+    """True on the last row of each loan (frame sorted by loan_key)."""
+    return (pl.col(KEY) != pl.col(KEY).shift(-1)).fill_null(True)
+
+
+def before_in_loan(expr: pl.Expr) -> pl.Expr:
+    """``expr`` on the previous row of the same loan; null on a loan's first row."""
+    return pl.when(first_of_loan()).then(None).otherwise(expr.shift(1))
+
+
+def after_in_loan(expr: pl.Expr) -> pl.Expr:
+    """``expr`` on the next row of the same loan; null on a loan's last row."""
+    return pl.when(last_of_loan()).then(None).otherwise(expr.shift(-1))
+
+
+def row_in_loan() -> pl.Expr:
+    """0, 1, 2, … within each loan (Int32)."""
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(first_of_loan()).then(row).forward_fill()
+    return (row - start).cast(pl.Int32)
+
+
+def running_max_in_loan(column: str) -> pl.Expr:
+    """The running maximum of a non-null Date column within each loan, as one global ``cum_max`` over
+    (loan_key × 2³² + day): a later loan's keys are all above an earlier one's."""
+    loan = pl.col(KEY).cast(pl.Int64) * _KEY_SPAN
+    day = pl.col(column).cast(pl.Int64) + _DATE_SHIFT
+    return ((loan + day).cum_max() - loan - _DATE_SHIFT).cast(pl.Int32).cast(pl.Date)
+
+
+def per_loan(loans: pl.DataFrame, column: str) -> pl.Expr:
+    """The ``column`` of each row's loan (``loans``: keyed, one row per key in key order)."""
+    return pl.lit(loans[column]).gather(pl.col(KEY))
+
+
+def sorted_by_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its loan_key column flagged sorted (it must be: a group-by then takes the fast path)."""
+    return frame.with_columns(pl.col(KEY).set_sorted())
+
+
+# --- the timeline ------------------------------------------------------------------------------------------
+
+
+def product_rules(products: pl.DataFrame) -> pl.DataFrame:
+    """(product_id, grace_days, shifted, effective_origin) of every product (C2)."""
+    return products.select(
+        "product_id",
+        pl.col("grace_days").cast(pl.Int32),
+        (pl.col("holiday_rule") == "next_business_day").alias("shifted"),
+        (pl.col("dpd_origin") == "effective").alias("effective_origin"),
+    )
+
+
+def timeline(
+    lines: pl.DataFrame,
+    loans: pl.DataFrame,
+    products: pl.DataFrame,
+    as_of: date,
+    calendar: CalendarFrame,
+) -> pl.DataFrame:
+    """``lines`` (``keyed_lines``) plus idx, past, origin and on_time_until (the last two null
+    when not past), in the same order. ``loans``: ``keyed_loans``.
+
+    A past installment of a ``next_business_day`` product whose due date the calendar cannot shift is an
+    error naming the loan (the replay would have refused it)."""
+    rules = loans.select(KEY, "product_id").join(product_rules(products), on="product_id", how="left")
+    rules = rules.sort(KEY)
+    shifts = calendar.days.rename({"day": "due_date", "next_business_day": "_next_business_day"})
+    frame = (
+        lines.with_columns(
+            per_loan(rules, "grace_days").alias("_grace_days"),
+            per_loan(rules, "shifted").alias("_shifted"),
+            per_loan(rules, "effective_origin").alias("_effective_origin"),
+            (pl.col("due_date") <= as_of).alias("past"),
+            row_in_loan().alias("idx"),
+        )
+        .join(shifts, on="due_date", how="left", maintain_order="left")
+        .with_columns(pl.col(KEY).set_sorted())
+    )
+    _refuse_unshiftable(frame)
+    effective = pl.when(pl.col("_shifted")).then(pl.col("_next_business_day")).otherwise(pl.col("due_date"))
+    return frame.with_columns(
+        pl.when(pl.col("past"))
+        .then(pl.when(pl.col("_effective_origin")).then(effective).otherwise(pl.col("due_date")))
+        .alias("origin"),
+        pl.when(pl.col("past"))
+        .then(effective + pl.duration(days=pl.col("_grace_days")))
+        .alias("on_time_until"),
+    ).drop("_grace_days", "_shifted", "_effective_origin", "_next_business_day")
+
+
+def _refuse_unshiftable(frame: pl.DataFrame) -> None:
+    bad = frame.filter(pl.col("past") & pl.col("_shifted") & pl.col("_next_business_day").is_null())
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise ValueError(
+            f"loan {row['loan_id']}: installment {row['seq']} due_date {row['due_date']} cannot be moved to"
+            " a business day: the calendar does not cover it (the replay should have made this an error row)"
+        )
+
+
+def unsettled_at(day: date) -> pl.Expr:
+    """Whether the installment is not fully settled at the end of ``day``."""
+    return pl.col("settled_on").is_null() | (pl.col("settled_on") > day)
+
+
+def state_on(lines: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFrame:
+    """(loan_key, dpd, delinquent, cleared) of every loan of ``loans`` (keyed) at the end of ``day``
+    (≤ as_of). ``lines``: a ``timeline`` frame. dpd is Int32, never negative; a loan with nothing due and
+    unpaid has dpd 0, is not delinquent and is cleared (C3)."""
+    oldest = (
+        lines.filter((pl.col("due_date") <= day) & unsettled_at(day))
+        .filter(first_of_loan())
+        .select(
+            KEY,
+            (pl.lit(day) - pl.col("origin")).dt.total_days().clip(lower_bound=0).cast(pl.Int32).alias("dpd"),
+            (pl.lit(day) > pl.col("on_time_until")).alias("delinquent"),
+            pl.lit(False).alias("cleared"),
+        )
+    )
+    return (
+        loans.select(KEY)
+        .join(oldest, on=KEY, how="left", maintain_order="left")
+        .with_columns(
+            pl.col("dpd").fill_null(0),
+            pl.col("delinquent").fill_null(False),
+            pl.col("cleared").fill_null(True),
+        )
+    )
+
+
+def missed_on(lines: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFrame:
+    """(loan_key, missed): whether ``day`` is the day after some past installment's last on-time day that
+    was not settled by then (a missed installment, C6)."""
+    missed = (
+        lines.filter(
+            pl.col("past")
+            & (pl.col("on_time_until") + _DAY == day)
+            & (pl.col("settled_on").is_null() | (pl.col("settled_on") > pl.col("on_time_until")))
+        )
+        .filter(first_of_loan())
+        .select(KEY, pl.lit(True).alias("missed"))
+    )
+    return (
+        loans.select(KEY)
+        .join(missed, on=KEY, how="left", maintain_order="left")
+        .with_columns(pl.col("missed").fill_null(False))
+    )
