@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "qingshou.apps.loans",
+    "qingshou.apps.eod",
 ]
 
 MIDDLEWARE = [
