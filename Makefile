@@ -14,7 +14,7 @@ MO     := src/qingshou/locale/zh_Hans/LC_MESSAGES/django.mo
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,spark]'
 	touch $(STAMP)
 
 # System packages (CJK font for PDFs, PostgreSQL for the test run) — installed once per machine.
