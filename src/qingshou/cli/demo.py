@@ -1,19 +1,23 @@
 """``qingshou demo``: the main job on the embedded default — simulate a book, load it, show the overdue book.
 
 Steps: create or migrate the database (``init``), simulate a loan book into ``var/demo/book`` (``simulate``),
-load it (``load``), then quote every loan with the domain and print what a collection manager looks at
-first: loans and balances by delinquency bucket and by five-category class, and a few sample quotes.
+load it (``load``), run the daily batch for the last week up to the demo day (``eod --from --to``: the
+engine's snapshots in the lake, the loans' current status in the store), then print what a collection
+manager looks at first: the day's changes (newly delinquent, cured, rolled to a worse bucket), loans and
+balances by delinquency bucket and by five-category class (quoted by the domain, which the engine equals to
+the fen), and a few sample quotes.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qingshou.cli import EXIT_OK, EXIT_REJECTED, setup_django
+from qingshou.cli.eod import eod
 from qingshou.cli.init import init
 from qingshou.cli.load import load
 from qingshou.cli.quote import CLASS_NAMES, show_quote
@@ -23,6 +27,8 @@ from qingshou.config import var_dir
 
 #: A fixed day so the demo prints the same figures on every machine (inside chinesecalendar's years).
 DEMO_AS_OF = "2026-11-27"
+#: Days of history the demo's EOD backfill computes (so the last day has changes to show).
+DEMO_EOD_DAYS = 7
 SAMPLE_BUCKETS = ("M1", "M3", "M7+")
 
 
@@ -50,8 +56,41 @@ def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None
     except SystemExit as stop:
         if stop.code not in (EXIT_OK, EXIT_REJECTED):
             raise
-    out_console.rule(f"[bold]4. 逾期贷款概览 overdue book at the end of {as_of}")
+    out_console.rule(f"[bold]4. 日终跑批 EOD, the last {DEMO_EOD_DAYS} days")
+    first = when.date() - timedelta(days=DEMO_EOD_DAYS - 1)
+    try:
+        ctx.invoke(
+            eod, as_of=None, first=first, last=when.date(), engine="polars", spark_master=None,
+            as_json=False, quiet=False,
+        )  # fmt: skip
+    except SystemExit as stop:
+        if stop.code not in (EXIT_OK, EXIT_REJECTED):
+            raise
+    show_changes(when.date())
+    out_console.rule(f"[bold]5. 逾期贷款概览 overdue book at the end of {as_of}")
     show_overview(when.date())
+
+
+def show_changes(as_of: date) -> None:
+    """The day's movements from the engine's snapshot in the lake."""
+    import polars as pl
+
+    from qingshou.config import lake_path
+    from qingshou.lake.snapshots import read_snapshot
+
+    snapshot = read_snapshot(lake_path(), as_of)
+    counts = snapshot.select(
+        pl.col("newly_delinquent").sum(), pl.col("cured").sum(), pl.col("rolled_worse").sum(),
+        pl.col("class_changed").sum(), pl.col("delinquent").sum(),
+    ).row(0)  # fmt: skip
+    rows = [
+        ("新增逾期 newly delinquent", f"{counts[0]:,}"),
+        ("结清/回正常 cured", f"{counts[1]:,}"),
+        ("账龄恶化 rolled to a worse bucket", f"{counts[2]:,}"),
+        ("分类变化 class changed", f"{counts[3]:,}"),
+        ("逾期贷款 delinquent loans", f"{counts[4]:,} / {snapshot.height:,}"),
+    ]
+    console().print(table(f"当日变化 changes on {as_of}", ("变化 change", "贷款数 loans"), rows, right=1))
 
 
 def show_overview(as_of: date) -> None:

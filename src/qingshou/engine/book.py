@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from qingshou.domain.errors import PolicyError
 from qingshou.domain.policy import ProductPolicy
 from qingshou.engine import schema
 
@@ -63,8 +64,30 @@ class Book:
         )
 
     def policies(self) -> dict[str, ProductPolicy]:
-        """Each product's validated policy, built by the domain (a handful of rows: a plain loop is right)."""
-        return {row["product_id"]: product_policy(row) for row in self.products.iter_rows(named=True)}
+        """Each valid product's policy, built by the domain (a handful of rows: a plain loop is right).
+        A product whose parameters the domain refuses is left out; ``policy_errors`` says why."""
+        return {
+            product_id: policy
+            for product_id, policy in self._policies().items()
+            if isinstance(policy, ProductPolicy)
+        }
+
+    def policy_errors(self) -> dict[str, PolicyError]:
+        """The products whose parameters the domain refuses, with its error (their loans cannot be computed)."""
+        return {
+            product_id: error
+            for product_id, error in self._policies().items()
+            if isinstance(error, PolicyError)
+        }
+
+    def _policies(self) -> dict[str, ProductPolicy | PolicyError]:
+        result: dict[str, ProductPolicy | PolicyError] = {}
+        for row in self.products.iter_rows(named=True):
+            try:
+                result[row["product_id"]] = product_policy(row)
+            except PolicyError as error:
+                result[row["product_id"]] = error
+        return result
 
 
 def product_policy(row: dict[str, object]) -> ProductPolicy:

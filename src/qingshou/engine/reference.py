@@ -44,49 +44,84 @@ def fen(amount: Decimal) -> int:
     return int(amount.scaleb(2))
 
 
-def book_inputs(book: Book) -> Iterator[LoanInputs]:
-    """Every loan of ``book`` as domain objects, in ``loan_id`` order."""
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A loan whose facts the domain refuses to even build (e.g. a zero principal, an unknown product)."""
+
+    loan_id: str
+    code: str
+    message: str
+
+
+def book_inputs(book: Book) -> Iterator[LoanInputs | InputError]:
+    """Every loan of ``book`` as domain objects, in ``loan_id`` order; a loan the domain's constructors
+    refuse (or whose product policy is invalid) comes as an ``InputError`` instead."""
     policies = book.policies()
+    policy_errors = book.policy_errors()
     schedules = _grouped(book.installments.sort("loan_id", "seq"))
     payments = _grouped(book.payments.sort("loan_id", "payment_id"))
     charges = _grouped(book.charges.sort("loan_id", "charge_id"))
     for row in book.loans.sort("loan_id").iter_rows(named=True):
         loan_id = row["loan_id"]
-        yield LoanInputs(
-            terms=LoanTerms(
-                loan_id=loan_id,
-                product_id=row["product_id"],
-                principal=from_fen(row["principal_fen"]),
-                annual_rate=Decimal(row["annual_rate_e8"]).scaleb(-8),
-                disbursed_on=row["disbursed_on"],
-                term_months=row["term_months"],
-                method=RepaymentMethod(row["repayment_method"]),
-                first_due_date=row["first_due_date"],
-                accelerated_on=row["accelerated_on"],
-                borrower_id=row["borrower_id"],
-            ),
-            schedule=tuple(
-                ScheduledInstallment(
-                    r["seq"],
-                    r["due_date"],
-                    from_fen(r["principal_due_fen"]),
-                    from_fen(r["interest_due_fen"]),
-                    from_fen(r["fee_due_fen"]),
-                )
-                for r in schedules.get(loan_id, ())
-            ),
-            payments=tuple(
-                Payment(r["payment_id"], r["paid_on"], from_fen(r["amount_fen"]))
-                for r in payments.get(loan_id, ())
-            ),
-            charges=tuple(
-                Charge(r["charge_id"], ChargeKind(r["kind"]), r["posted_on"], from_fen(r["amount_fen"]))
-                for r in charges.get(loan_id, ())
-            ),
-            policy=policies[row["product_id"]],
-            branch=row["branch"] or "",
-            channel=row["channel"] or "",
-        )
+        product_id = row["product_id"]
+        if product_id not in policies:
+            error = policy_errors.get(product_id)
+            message = error.message if error else f"unknown product {product_id!r}"
+            yield InputError(loan_id, error.code if error else "invalid_policy", f"loan {loan_id}: {message}")
+            continue
+        try:
+            yield _loan_inputs(
+                row,
+                schedules.get(loan_id, ()),
+                payments.get(loan_id, ()),
+                charges.get(loan_id, ()),
+                policies[product_id],
+            )
+        except (DomainError, ValueError) as exc:
+            code = exc.code if isinstance(exc, DomainError) else "invalid_ledger"
+            yield InputError(loan_id, code, f"loan {loan_id}: {exc}")
+
+
+def _loan_inputs(
+    row: dict[str, Any],
+    schedule: Iterable[dict[str, Any]],
+    payments: Iterable[dict[str, Any]],
+    charges: Iterable[dict[str, Any]],
+    policy: ProductPolicy,
+) -> LoanInputs:
+    loan_id = row["loan_id"]
+    return LoanInputs(
+        terms=LoanTerms(
+            loan_id=loan_id,
+            product_id=row["product_id"],
+            principal=from_fen(row["principal_fen"]),
+            annual_rate=Decimal(row["annual_rate_e8"]).scaleb(-8),
+            disbursed_on=row["disbursed_on"],
+            term_months=row["term_months"],
+            method=RepaymentMethod(row["repayment_method"]),
+            first_due_date=row["first_due_date"],
+            accelerated_on=row["accelerated_on"],
+            borrower_id=row["borrower_id"],
+        ),
+        schedule=tuple(
+            ScheduledInstallment(
+                r["seq"],
+                r["due_date"],
+                from_fen(r["principal_due_fen"]),
+                from_fen(r["interest_due_fen"]),
+                from_fen(r["fee_due_fen"]),
+            )
+            for r in schedule
+        ),
+        payments=tuple(Payment(r["payment_id"], r["paid_on"], from_fen(r["amount_fen"])) for r in payments),
+        charges=tuple(
+            Charge(r["charge_id"], ChargeKind(r["kind"]), r["posted_on"], from_fen(r["amount_fen"]))
+            for r in charges
+        ),
+        policy=policy,
+        branch=row["branch"] or "",
+        channel=row["channel"] or "",
+    )
 
 
 def _grouped(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -224,6 +259,9 @@ def reference_quotes(book: Book, as_of: date, calendar: BusinessCalendar) -> Ref
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for item in book_inputs(book):
+        if isinstance(item, InputError):
+            errors.append({"loan_id": item.loan_id, "code": item.code, "message": item.message})
+            continue
         try:
             quote = quote_loan(
                 item.terms, item.schedule, item.payments, item.charges, item.policy, calendar, as_of
@@ -258,6 +296,11 @@ def reference_ledgers(book: Book, as_of: date, calendar: BusinessCalendar) -> di
     """Every loan's domain ledger (or the error the domain raised), by loan id."""
     result: dict[str, Ledger | DomainError] = {}
     for item in book_inputs(book):
+        if isinstance(item, InputError):
+            refused = DomainError(item.message)
+            refused.code = item.code
+            result[item.loan_id] = refused
+            continue
         try:
             result[item.terms.loan_id] = replay(
                 item.terms, item.schedule, item.payments, item.charges, item.policy, calendar, as_of
@@ -313,6 +356,7 @@ def ledger_frames(ledgers: Iterable[Ledger]) -> tuple[pl.DataFrame, pl.DataFrame
 
 
 __all__ = [
+    "InputError",
     "LoanInputs",
     "ReferenceResult",
     "book_from_inputs",

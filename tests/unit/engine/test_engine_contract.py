@@ -175,3 +175,39 @@ def test_reference_snapshot_has_the_snapshot_schema_and_walks_day_by_day() -> No
     assert seen_newly
     assert previous is not None
     assert previous["borrower_overdue_loans"].to_list() == [2, 2]
+
+
+def test_reference_turns_facts_the_domain_cannot_build_into_error_rows() -> None:
+    policy = ProductPolicy.build("P1")
+    book = book_from_inputs([_loan("L1", "B1", policy), _loan("L2", "B2", policy)])
+    broken = book.loans.with_columns(
+        pl.when(pl.col("loan_id") == "L2").then(0).otherwise(pl.col("principal_fen")).alias("principal_fen")
+    )
+    bad_product = book.products.with_columns(pl.lit("P9").alias("product_id"), pl.lit(400, pl.Int16).alias("day_count"))
+    book = type(book).of(
+        pl.concat([book.products, bad_product]),
+        pl.concat(
+            [
+                broken,
+                broken.filter(pl.col("loan_id") == "L1").with_columns(
+                    pl.lit("L3").alias("loan_id"), pl.lit("P9").alias("product_id")
+                ),
+            ]
+        ),
+        pl.concat(
+            [
+                book.installments,
+                book.installments.filter(pl.col("loan_id") == "L1").with_columns(
+                    pl.lit("L3").alias("loan_id")
+                ),
+            ]
+        ),
+    )
+    assert set(book.policies()) == {"P1"}
+    assert set(book.policy_errors()) == {"P9"}
+    result = reference_quotes(book, date(2025, 6, 1), CAL)
+    assert result.rows["loan_id"].to_list() == ["L1"]
+    errors = {row["loan_id"]: row for row in result.errors.iter_rows(named=True)}
+    assert errors["L2"]["code"] == "invalid_ledger"
+    assert "principal" in errors["L2"]["message"]
+    assert errors["L3"]["code"] == "invalid_policy"
