@@ -21,11 +21,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qingshou.cli import EXIT_FAILURE, EXIT_OK, exit_code_for, setup_django
 from qingshou.cli.quote import CLASS_NAMES, as_date
-from qingshou.cli.render import console, table
+from qingshou.cli.render import StepBars, console, table
 from qingshou.domain.errors import DomainError
 
 ENGINES = ("polars", "domain", "spark")
@@ -61,19 +61,6 @@ def days_asked(as_of: date | None, first: date | None, last: date | None) -> tup
     return day, day
 
 
-class _Bars:
-    """rich progress on stderr: one bar for the days, one per step of the current day."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._tasks: dict[str, TaskID] = {}
-
-    def __call__(self, step: str, completed: int, total: int | None) -> None:
-        if step not in self._tasks:
-            self._tasks[step] = self._progress.add_task(step, total=total)
-        self._progress.update(self._tasks[step], completed=completed, total=total)
-
-
 def _run(
     first: date, last: date, engine: str, master: str | None, quiet: bool
 ) -> tuple[list[dict[str, Any]], Exception | None]:
@@ -96,7 +83,7 @@ def _run(
                 TimeElapsedColumn(),
             )
             with Progress(*columns, console=console(stderr=True), transient=True) as progress:
-                run_range(first, last, engine, spark_master=master, on_day=keep, progress=_Bars(progress))
+                run_range(first, last, engine, spark_master=master, on_day=keep, progress=StepBars(progress))
     except Exception as error:
         return done, error
     return done, None

@@ -14,23 +14,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from qingshou.cli import EXIT_FAILURE, EXIT_USAGE, setup_django
-
-
-class _Bars:
-    """One rich progress bar per step of the load, on stderr."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._tasks: dict[str, TaskID] = {}
-
-    def __call__(self, step: str, completed: int, total: int | None) -> None:
-        if step not in self._tasks:
-            self._tasks[step] = self._progress.add_task(step, total=total)
-        self._progress.update(self._tasks[step], completed=completed, total=total)
+from qingshou.cli.render import StepBars
 
 
 def _summary_table(summary: dict[str, Any]) -> Table:
@@ -52,7 +40,7 @@ def _run(directory: Path, encoding: str, quiet: bool) -> dict[str, Any]:
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        return load_extracts(directory, encoding=encoding, progress=_Bars(progress)).as_json()
+        return load_extracts(directory, encoding=encoding, progress=StepBars(progress)).as_json()
 
 
 def _fail(code: int, message: str, as_json: bool, **fields: Any) -> None:

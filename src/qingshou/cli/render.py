@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from qingshou.domain.money import money_str
@@ -63,3 +64,16 @@ def table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]], 
     for row in rows:
         result.add_row(*(str(cell) for cell in row))
     return result
+
+
+class StepBars:
+    """A progress callback ``(step, completed, total)`` drawing one rich bar per step (on stderr)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, step: str, completed: int, total: int | None) -> None:
+        if step not in self._tasks:
+            self._tasks[step] = self._progress.add_task(step, total=total)
+        self._progress.update(self._tasks[step], completed=completed, total=total)
