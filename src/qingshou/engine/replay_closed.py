@@ -179,9 +179,15 @@ def _covered_on(facts: Facts, starts: pl.DataFrame, rows: pl.DataFrame) -> pl.Ex
     return pl.when(need <= 0).then(from_day).otherwise(paid_on.fill_null(NO_DAY)).alias("covered_on")
 
 
+def first_per_ev(rows: pl.DataFrame) -> pl.DataFrame:
+    """The first row of each ``ev`` in ``rows`` whose rows of one ``ev`` are contiguous (as after a sort or
+    an explode by ``ev``): a comparison with the row before, no hashing."""
+    return rows.filter((pl.col("ev") != pl.col("ev").shift(1)).fill_null(True))
+
+
 def _first_per_start(starts: pl.DataFrame, rows: pl.DataFrame, where: pl.Expr) -> pl.Series:
     """Per start: the due date − 1 of its first row where ``where`` holds (never: none)."""
-    first = rows.filter(where).unique(subset="ev", keep="first", maintain_order=True)
+    first = first_per_ev(rows.filter(where))
     days = pl.repeat(_NEVER, starts.height, dtype=pl.Int64, eager=True).rename("day")
     days.scatter(first["ev"], first["due"] - 1)
     return days

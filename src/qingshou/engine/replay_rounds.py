@@ -33,7 +33,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from qingshou.engine.replay_closed import Jump, jump
+from qingshou.engine.replay_closed import Jump, first_per_ev, jump
 from qingshou.engine.replay_facts import COSTS, FEES, NO_DAY, RANKS, Facts, at, day_key, gather
 from qingshou.engine.replay_waterfall import OWED, PIECE, segment_before, with_pieces
 
@@ -221,9 +221,7 @@ class Ledgers:
         opened = starts.select(
             pl.min_horizontal(gather(self.loan_static["line_end"], pl.col("loan")), window_end)
         ).to_series()
-        still_open = rows.filter(pl.col("settled") == NO_DAY).unique(
-            subset="ev", keep="first", maintain_order=True
-        )
+        still_open = first_per_ev(rows.filter(pl.col("settled") == NO_DAY))
         opened.scatter(still_open["ev"], still_open["idx"])
         self.loan["credit"].scatter(starts["loan"], moved.credit)
         self.loan["first_open"].scatter(starts["loan"], opened)
@@ -416,7 +414,7 @@ class Ledgers:
         """Loan state after the event (credit, first_open, prefilled); per event (loan, day, due_end,
         prefilled, credit, clean)."""
         first_open = events["due_end"].clone()
-        still_open = lines.filter(~pl.col("closed")).unique(subset="ev", keep="first", maintain_order=True)
+        still_open = first_per_ev(lines.filter(~pl.col("closed")))
         first_open.scatter(still_open["ev"], still_open["idx"])
         clean = pl.repeat(True, events.height, dtype=pl.Boolean, eager=True)
         clean.scatter(still_open["ev"], False)
@@ -426,15 +424,14 @@ class Ledgers:
             )
             clean.scatter(owing["ev"], False)
         credit, prefilled = events["left"].clone(), events["prefilled"].clone()
+        # prepaid rows run by ev, then idx rising: an event's last row holds what is left of its money,
+        # and it has filled up to its first line still owing (else to the line after its last one)
         if prepaid.height:
-            spent = prepaid.group_by("ev").agg(
-                pl.col("left_after").last(),
-                pl.coalesce(pl.col("idx").filter(pl.col("owes")).min(), pl.col("idx").max() + 1).alias(
-                    "filled"
-                ),
-            )
+            spent = prepaid.filter((pl.col("ev") != pl.col("ev").shift(-1)).fill_null(True))
             credit.scatter(spent["ev"], spent["left_after"])
-            prefilled.scatter(spent["ev"], spent["filled"])
+            prefilled.scatter(spent["ev"], spent["idx"] + 1)
+            owing = first_per_ev(prepaid.filter(pl.col("owes")))
+            prefilled.scatter(owing["ev"], owing["idx"])
         loans = events["loan"]
         self.loan["credit"].scatter(loans, credit)
         self.loan["first_open"].scatter(loans, first_open)
