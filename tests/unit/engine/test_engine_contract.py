@@ -183,7 +183,9 @@ def test_reference_turns_facts_the_domain_cannot_build_into_error_rows() -> None
     broken = book.loans.with_columns(
         pl.when(pl.col("loan_id") == "L2").then(0).otherwise(pl.col("principal_fen")).alias("principal_fen")
     )
-    bad_product = book.products.with_columns(pl.lit("P9").alias("product_id"), pl.lit(400, pl.Int16).alias("day_count"))
+    bad_product = book.products.with_columns(
+        pl.lit("P9").alias("product_id"), pl.lit(400, pl.Int16).alias("day_count")
+    )
     book = type(book).of(
         pl.concat([book.products, bad_product]),
         pl.concat(
