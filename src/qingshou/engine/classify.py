@@ -39,6 +39,7 @@ from qingshou.engine.derive_timeline import (
     after_in_loan,
     before_in_loan,
     first_of_loan,
+    in_due_order,
     per_loan,
     running_max_in_loan,
     sorted_by_key,
@@ -46,6 +47,7 @@ from qingshou.engine.derive_timeline import (
 )
 
 _DAY = timedelta(days=1)
+_EPOCH = date(1970, 1, 1)
 _HOLD_OFFSET = f"{HOLD_MONTHS}mo"
 NORMAL = int(LoanClass.NORMAL)
 SPECIAL_MENTION = int(LoanClass.SPECIAL_MENTION)
@@ -123,10 +125,10 @@ def settled_pairs(lines: pl.DataFrame) -> pl.DataFrame:
     """(loan_key, due_date, pair_settled): for the first installment of each due date, the day it and the
     installment after it (in due order) were both settled; null when either is unsettled or there is no
     next one. ``pair_settled`` of the first installment due after c is when "the 2 installments falling due
-    after c" are settled (``_Timeline.settled_run``)."""
+    after c" are settled (``_Timeline.settled_run``). ``lines``: timeline rows in any order."""
     repeated_due = ~first_of_loan() & (pl.col("due_date") == pl.col("due_date").shift(1))
     return (
-        lines.sort(KEY, "idx")
+        in_due_order(lines)
         .with_columns(after_in_loan(pl.col("settled_on")).alias("_next_settled"))
         .with_columns(
             pl.when(pl.col("settled_on").is_not_null() & pl.col("_next_settled").is_not_null())
@@ -211,12 +213,21 @@ def lines_of(lines: pl.DataFrame, keys: pl.Series, count: int, *, inside: bool =
 
 
 def derive_hold(lines: pl.DataFrame, loans: pl.DataFrame, floors: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """HOLD_STATE at the end of ``as_of`` for every loan of ``lines`` (a timeline frame) that ever had an
-    NPL day; loans without one hold nothing and are left out (see the module docstring). ``loans``: every
-    loan in key order with product_id and ``npl_dpd`` (``npl_thresholds``)."""
-    spans = _spans(
-        lines.filter(pl.col("past")).with_columns(per_loan(loans, "npl_dpd").alias("npl_dpd")), as_of
-    )
+    """HOLD_STATE at the end of ``as_of`` for every loan of ``lines`` (a timeline frame, any order) that
+    ever had an NPL day; loans without one hold nothing and are left out (see the module docstring).
+    ``loans``: every loan in key order with product_id and ``npl_dpd`` (``npl_thresholds``).
+
+    Only loans with a past installment unpaid npl_dpd days after its origin can have an NPL day (its span
+    starts no earlier than that): the ordered work runs on those loans alone."""
+    npl_dpd = per_loan(loans, "npl_dpd").alias("npl_dpd")
+    # origin + npl_dpd ≤ the day before it settled (at most as_of), in integer days
+    end = pl.min_horizontal(pl.col("settled_on").cast(pl.Int32), pl.lit((as_of - _EPOCH).days + 1))
+    reached = pl.col("past") & (pl.col("origin").cast(pl.Int32) + pl.col("npl_dpd") < end)
+    suspects = lines.select(KEY, "past", "origin", "settled_on", npl_dpd).filter(reached)[KEY].unique()
+    if suspects.len() == 0:
+        return pl.DataFrame(schema=HOLD_STATE)
+    past = lines_of(lines, suspects, loans.height).filter(pl.col("past")).with_columns(npl_dpd)
+    spans = _spans(in_due_order(past), as_of)
     npl = spans.filter(pl.col("npl_from") <= pl.col("last_day"))
     if npl.height == 0:
         return pl.DataFrame(schema=HOLD_STATE)
@@ -234,7 +245,7 @@ def derive_hold(lines: pl.DataFrame, loans: pl.DataFrame, floors: pl.DataFrame, 
 
 
 def _spans(past: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Per past installment (``past``: timeline rows, in key and idx order): ``last_day`` (the day before
+    """Per past installment (``past``: timeline rows in ``in_due_order``): ``last_day`` (the day before
     it settled, at most as_of), the first day of its arrears / delinquent / NPL span (empty when after
     ``last_day``) and its miss day (the day after its last on-time day, when it was not settled by then)."""
     horizon = as_of + _DAY

@@ -19,7 +19,7 @@ from datetime import date
 
 import polars as pl
 
-from qingshou.engine.derive_timeline import KEY, before_in_loan, per_loan, sorted_by_key
+from qingshou.engine.derive_timeline import KEY, first_of_loan, per_loan
 
 AMOUNTS: dict[str, pl.DataType] = {
     KEY: pl.UInt32(),
@@ -54,13 +54,12 @@ def _when_due(amount: pl.Expr, due: pl.Expr) -> pl.Expr:
 
 
 def line_sums(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Per loan (``lines``: keyed ledger lines in key order): the installment parts of the overdue amounts,
+    """Per loan (``lines``: keyed ledger lines, any order): the installment parts of the overdue amounts,
     the outstanding and the undue principal (lazy: several times faster than the eager group-by here)."""
     due = pl.col("due_date") <= as_of
     principal = _unpaid("principal_due", "principal_paid")
     return (
-        sorted_by_key(lines)
-        .lazy()
+        lines.lazy()
         .group_by(KEY)
         .agg(
             _when_due(principal, due).sum().alias("overdue_principal_fen"),
@@ -92,24 +91,34 @@ def accrued_interest(lines: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> p
     """(loan_key, _accrued): the current period's contractual interest accrued by as_of, less what was paid
     on it, never below zero (half-up: ⌊(2·interest·elapsed + length) / (2·length)⌋, in Int128).
 
-    The current installment is the first not yet due (due dates rise with seq; accelerated ones are due by
-    as_of); its period starts on the due date before it, or on disbursement."""
-    earlier_due = before_in_loan(pl.col("due_date"))
-    current = (pl.col("due_date") > as_of) & (earlier_due.is_null() | (earlier_due <= as_of))
-    rows = lines.select(
-        KEY,
-        "due_date",
-        "interest_due",
-        "interest_paid",
-        pl.coalesce(earlier_due, per_loan(loans, "disbursed_on")).alias("_start"),
-        current.alias("_current"),
-    ).filter("_current")
+    The current installment is the first not yet due in (due date, seq) order (due dates rise with seq;
+    accelerated ones are due by as_of); its period starts on the due date before it — the latest due date
+    on or before as_of — or on disbursement. ``lines`` may be in any order: the earliest future due date
+    of each loan comes from a group-by, its installments (rarely more than one) from a filter, the first
+    by seq from a sort of those alone."""
+    due = pl.col("due_date") <= as_of
+    earlier = lines.lazy().filter(due).group_by(KEY).agg(pl.col("due_date").max().alias("_earlier"))
+    soonest = lines.lazy().filter(~due).group_by(KEY).agg(pl.col("due_date").min()).collect()
+    by_key = pl.repeat(None, loans.height, dtype=pl.Date, eager=True).scatter(
+        soonest[KEY], soonest["due_date"]
+    )
+    current = (
+        lines.lazy()
+        .with_columns(by_key.gather(lines[KEY]).alias("_soonest"))
+        .filter(~due & (pl.col("due_date") == pl.col("_soonest")))
+        .select(KEY, "seq", "due_date", "interest_due", "interest_paid")
+        .sort(KEY, "seq")
+        .filter(first_of_loan())
+    )
+    rows = current.join(earlier, on=KEY, how="left").with_columns(
+        pl.coalesce(pl.col("_earlier"), per_loan(loans, "disbursed_on")).alias("_start")
+    )
     elapsed = (pl.lit(as_of) - pl.col("_start")).dt.total_days().clip(lower_bound=0).cast(pl.Int128)
     length = (pl.col("due_date") - pl.col("_start")).dt.total_days().cast(pl.Int128)
     two = pl.lit(2, pl.Int128)
     share = (two * pl.col("interest_due").cast(pl.Int128) * elapsed + length) // (two * length)
     accrued = (share - pl.col("interest_paid").cast(pl.Int128)).clip(lower_bound=0).cast(pl.Int64)
-    return rows.select(KEY, accrued.alias("_accrued"))
+    return rows.select(KEY, accrued.alias("_accrued")).collect()
 
 
 def amounts(lines: pl.DataFrame, charges: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> pl.DataFrame:

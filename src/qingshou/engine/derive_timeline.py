@@ -2,7 +2,7 @@
 origin and last on-time day, and the state of every loan at the end of a day.
 
 This mirrors ``domain.delinquency`` and the domain classification's ``_Timeline``. Installments are taken in
-(due date, seq) order per loan (``idx`` 0, 1, …). Origins and last on-time days are computed only for
+(due date, seq) order per loan. Origins and last on-time days are computed only for
 installments due by ``as_of`` (``past``), so a calendar gap after ``as_of`` never matters:
 
 * effective due date = the next business day of the due date under ``holiday_rule = next_business_day``,
@@ -16,9 +16,12 @@ day t (end of day, C1) the oldest unpaid installment is the first one due by t a
 
 **Loan keys.** String keys cost: on a million loans a group-by or join on ``loan_id`` over the installment
 rows is 5–40× slower than on an integer. So the loans get ``loan_key`` = 0 … n − 1 in ``loan_id`` order
-(``keyed_loans``), the lines are sorted by (loan_id, due date, seq) and carry the same key
-(``keyed_lines``), both flagged sorted; per-loan values reach the lines by position (``per_loan``) and
-neighbours within a loan by shifting the whole sorted column (``before_in_loan`` …) instead of ``over``.
+(``keyed_loans``, flagged sorted) and the lines carry the same key instead of ``loan_id`` (``keyed_lines``);
+per-loan values reach the lines by position (``per_loan``). **The lines are not sorted**: sorting 28 million
+rows costs more than all the rest, and most of the work is order-free (sums, maxima, per-row rules). Only
+the few rows whose order matters — the unsettled past lines, the loans that ever reached NPL — are put in
+(loan_key, due date, seq) order (``in_due_order``), where neighbours within a loan are reached by shifting
+the whole sorted column (``before_in_loan`` …) instead of ``over``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import polars as pl
 from qingshou.engine.calendar import CalendarFrame
 
 _DAY = timedelta(days=1)
+_EPOCH = date(1970, 1, 1)
 #: The integer key of a loan in a derivation (0 … n − 1 in loan_id order).
 KEY = "loan_key"
 #: One Int64 holds a loan key × 2³² + a day (dates are Int32 days since 1970, shifted to be ≥ 0).
@@ -52,15 +56,29 @@ def keyed_loans(ledger_loans: pl.DataFrame, book_loans: pl.DataFrame) -> pl.Data
 
 
 def keyed_lines(lines: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
-    """``lines`` (LEDGER_LINES) sorted by (loan_id, due_date, seq) with the ``loan_key`` of ``loans``
-    (``keyed_loans``). Every loan must have lines and every line a loan (the replay's contract): otherwise
-    an error names the loan."""
-    ordered = lines.sort("loan_id", "due_date", "seq")
-    ordered = ordered.with_columns(pl.col("loan_id").rle_id().cast(pl.UInt32).set_sorted().alias(KEY))
-    firsts = ordered.filter(first_of_loan())["loan_id"]
-    if not firsts.equals(loans["loan_id"], check_names=False):
-        _refuse_mismatch(firsts, loans["loan_id"])
-    return ordered
+    """``lines`` (LEDGER_LINES) with the ``loan_key`` of ``loans`` (``keyed_loans``) instead of ``loan_id``,
+    in their own order (NOT sorted: see the module docstring). Every loan must have lines and every line a
+    loan (the replay's contract): otherwise an error names the loan.
+
+    Strings are touched once per run of equal ``loan_id`` (the replay writes each loan's lines together):
+    the runs get their key by a join on the run heads, the rows by position."""
+    runs = lines.select(pl.col("loan_id").rle_id().alias("_run"))["_run"]
+    heads = lines.select(pl.col("loan_id").filter(_new_run(pl.col("loan_id"))))
+    head_keys = heads.join(loans.select("loan_id", KEY), on="loan_id", how="left", maintain_order="left")[KEY]
+    if head_keys.null_count() or head_keys.n_unique() != loans.height:
+        _refuse_mismatch(lines["loan_id"].unique().sort(), loans["loan_id"])
+    return lines.drop("loan_id").with_columns(head_keys.gather(runs).alias(KEY))
+
+
+def in_due_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (lines with loan_key, due_date, seq) in (loan_key, due date, seq) order, the key flagged
+    sorted: the order every window helper below needs."""
+    return frame.sort(KEY, "due_date", "seq").with_columns(pl.col(KEY).set_sorted())
+
+
+def _new_run(column: pl.Expr) -> pl.Expr:
+    """True where ``column`` differs from the row before (and on the first row)."""
+    return (column != column.shift(1)).fill_null(True)
 
 
 def _refuse_mismatch(with_lines: pl.Series, loan_ids: pl.Series) -> None:
@@ -89,13 +107,6 @@ def before_in_loan(expr: pl.Expr) -> pl.Expr:
 def after_in_loan(expr: pl.Expr) -> pl.Expr:
     """``expr`` on the next row of the same loan; null on a loan's last row."""
     return pl.when(last_of_loan()).then(None).otherwise(expr.shift(-1))
-
-
-def row_in_loan() -> pl.Expr:
-    """0, 1, 2, … within each loan (Int32)."""
-    row = pl.int_range(pl.len(), dtype=pl.Int64)
-    start = pl.when(first_of_loan()).then(row).forward_fill()
-    return (row - start).cast(pl.Int32)
 
 
 def running_max_in_loan(column: str) -> pl.Expr:
@@ -136,43 +147,57 @@ def timeline(
     as_of: date,
     calendar: CalendarFrame,
 ) -> pl.DataFrame:
-    """``lines`` (``keyed_lines``) plus idx, past, origin and on_time_until (the last two null
-    when not past), in the same order. ``loans``: ``keyed_loans``.
+    """``lines`` (``keyed_lines``) plus past, origin and on_time_until (the last two null when not past),
+    in the same order. ``loans``: ``keyed_loans``.
 
     A past installment of a ``next_business_day`` product whose due date the calendar cannot shift is an
     error naming the loan (the replay would have refused it)."""
     rules = loans.select(KEY, "product_id").join(product_rules(products), on="product_id", how="left")
     rules = rules.sort(KEY)
-    shifts = calendar.days.rename({"day": "due_date", "next_business_day": "_next_business_day"})
-    frame = (
-        lines.with_columns(
-            per_loan(rules, "grace_days").alias("_grace_days"),
-            per_loan(rules, "shifted").alias("_shifted"),
-            per_loan(rules, "effective_origin").alias("_effective_origin"),
-            (pl.col("due_date") <= as_of).alias("past"),
-            row_in_loan().alias("idx"),
-        )
-        .join(shifts, on="due_date", how="left", maintain_order="left")
-        .with_columns(pl.col(KEY).set_sorted())
+    frame = lines.with_columns(
+        per_loan(rules, "grace_days").alias("_grace_days"),
+        per_loan(rules, "shifted").alias("_shifted"),
+        per_loan(rules, "effective_origin").alias("_effective_origin"),
+        (pl.col("due_date") <= as_of).alias("past"),
+        _next_business_days(lines["due_date"], calendar),
     )
-    _refuse_unshiftable(frame)
+    _refuse_unshiftable(frame, loans)
     effective = pl.when(pl.col("_shifted")).then(pl.col("_next_business_day")).otherwise(pl.col("due_date"))
     return frame.with_columns(
         pl.when(pl.col("past"))
         .then(pl.when(pl.col("_effective_origin")).then(effective).otherwise(pl.col("due_date")))
         .alias("origin"),
         pl.when(pl.col("past"))
-        .then(effective + pl.duration(days=pl.col("_grace_days")))
+        .then((effective.cast(pl.Int32) + pl.col("_grace_days")).cast(pl.Date))
         .alias("on_time_until"),
     ).drop("_grace_days", "_shifted", "_effective_origin", "_next_business_day")
 
 
-def _refuse_unshiftable(frame: pl.DataFrame) -> None:
-    bad = frame.filter(pl.col("past") & pl.col("_shifted") & pl.col("_next_business_day").is_null())
-    if bad.height:
+def _next_business_days(due_dates: pl.Series, calendar: CalendarFrame) -> pl.Series:
+    """The next business day of every date of ``due_dates`` (null where the calendar cannot say),
+    gathered by position from a table of every day between the earliest and the latest of them: cheaper
+    than a join or a hash lookup on millions of lines."""
+    first, last = due_dates.min(), due_dates.max()
+    if not isinstance(first, date) or not isinstance(last, date):
+        return pl.Series("_next_business_day", [None] * due_dates.len(), dtype=pl.Date)
+    table = (
+        pl.date_range(first, last, eager=True)
+        .alias("day")
+        .to_frame()
+        .join(calendar.days, on="day", how="left", maintain_order="left")["next_business_day"]
+    )
+    offsets = due_dates.cast(pl.Int32) - (first - _EPOCH).days
+    return table.gather(offsets).alias("_next_business_day")
+
+
+def _refuse_unshiftable(frame: pl.DataFrame, loans: pl.DataFrame) -> None:
+    unshiftable = pl.col("past") & pl.col("_shifted") & pl.col("_next_business_day").is_null()
+    if frame.select(unshiftable.any()).item():
+        bad = in_due_order(frame.filter(unshiftable))
         row = bad.row(0, named=True)
+        loan_id = loans["loan_id"][row[KEY]]
         raise ValueError(
-            f"loan {row['loan_id']}: installment {row['seq']} due_date {row['due_date']} cannot be moved to"
+            f"loan {loan_id}: installment {row['seq']} due_date {row['due_date']} cannot be moved to"
             " a business day: the calendar does not cover it (the replay should have made this an error row)"
         )
 
@@ -187,7 +212,7 @@ def state_on(lines: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFram
     (≤ as_of). ``lines``: a ``timeline`` frame. dpd is Int32, never negative; a loan with nothing due and
     unpaid has dpd 0, is not delinquent and is cleared (C3)."""
     oldest = (
-        lines.filter((pl.col("due_date") <= day) & unsettled_at(day))
+        in_due_order(lines.filter((pl.col("due_date") <= day) & unsettled_at(day)))
         .filter(first_of_loan())
         .select(
             KEY,
@@ -211,10 +236,12 @@ def missed_on(lines: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFra
     """(loan_key, missed): whether ``day`` is the day after some past installment's last on-time day that
     was not settled by then (a missed installment, C6)."""
     missed = (
-        lines.filter(
-            pl.col("past")
-            & (pl.col("on_time_until") + _DAY == day)
-            & (pl.col("settled_on").is_null() | (pl.col("settled_on") > pl.col("on_time_until")))
+        in_due_order(
+            lines.filter(
+                pl.col("past")
+                & (pl.col("on_time_until") == day - _DAY)
+                & (pl.col("settled_on").is_null() | (pl.col("settled_on") > pl.col("on_time_until")))
+            )
         )
         .filter(first_of_loan())
         .select(KEY, pl.lit(True).alias("missed"))

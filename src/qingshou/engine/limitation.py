@@ -27,7 +27,7 @@ import polars as pl
 
 from qingshou.domain.limitation import LIMITATION_YEARS
 from qingshou.engine.calendar import CalendarFrame
-from qingshou.engine.derive_timeline import KEY, before_in_loan, last_of_loan, sorted_by_key
+from qingshou.engine.derive_timeline import KEY, before_in_loan, last_of_loan
 
 _DAY = timedelta(days=1)
 _PERIOD: Final = f"{LIMITATION_YEARS}y"
@@ -44,9 +44,7 @@ LIMITATION: Final[dict[str, pl.DataType]] = {
 def triggers(lines: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     """(loan_key, loan_id, trigger): the day that sets each loan's period running (art. 189) — the latest
     due date of its keyed ledger ``lines`` (see the module docstring); ``loans``: keyed loans."""
-    latest = (
-        sorted_by_key(lines).lazy().group_by(KEY).agg(pl.col("due_date").max().alias("trigger")).collect()
-    )
+    latest = lines.lazy().group_by(KEY).agg(pl.col("due_date").max().alias("trigger")).collect()
     return loans.select(KEY, "loan_id").join(latest, on=KEY, how="left", maintain_order="left")
 
 
