@@ -19,21 +19,8 @@ from datetime import date
 
 import polars as pl
 
+from qingshou.engine import schema
 from qingshou.engine.derive_timeline import KEY, first_of_loan, per_loan
-
-AMOUNTS: dict[str, pl.DataType] = {
-    KEY: pl.UInt32(),
-    "overdue_principal_fen": pl.Int64(),
-    "overdue_interest_fen": pl.Int64(),
-    "penalty_interest_fen": pl.Int64(),
-    "compound_interest_fen": pl.Int64(),
-    "fees_fen": pl.Int64(),
-    "costs_fen": pl.Int64(),
-    "total_overdue_fen": pl.Int64(),
-    "outstanding_principal_fen": pl.Int64(),
-    "payoff_amount_fen": pl.Int64(),
-    "unapplied_credit_fen": pl.Int64(),
-}
 
 _COMPONENTS = (
     "overdue_principal_fen",
@@ -43,6 +30,20 @@ _COMPONENTS = (
     "fees_fen",
     "costs_fen",
 )
+#: The amount columns of the snapshot this module computes, keyed by the loan key.
+AMOUNTS: dict[str, pl.DataType] = {
+    KEY: pl.UInt32(),
+    **{
+        name: schema.QUOTE_FIELDS[name]
+        for name in (
+            *_COMPONENTS,
+            "total_overdue_fen",
+            "outstanding_principal_fen",
+            "payoff_amount_fen",
+            "unapplied_credit_fen",
+        )
+    },
+}
 
 
 def _unpaid(due: str, paid: str) -> pl.Expr:

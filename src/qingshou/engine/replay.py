@@ -36,18 +36,7 @@ from qingshou.engine.book import Book
 from qingshou.engine.calendar import CalendarFrame
 from qingshou.engine.replay_closed import Jump, jump, opening_starts
 from qingshou.engine.replay_facts import NO_DAY, Facts, Prepared, gather, prepare, restrict
-from qingshou.engine.replay_rounds import Ledgers
-
-_LEDGER_STATE = (
-    "principal_paid",
-    "interest_paid",
-    "fee_paid",
-    "penalty_accrued",
-    "penalty_paid",
-    "compound_accrued",
-    "compound_paid",
-    "settled",
-)
+from qingshou.engine.replay_rounds import LEDGER_STATE, Ledgers
 
 
 def replay_book(
@@ -91,7 +80,7 @@ def _head_state(facts: Facts, opening: Jump, general: pl.Series, ledgers: Ledger
     """The state of every head line: from the opening, and from the rounds for the loans that needed them."""
     replayed, _, _ = ledgers.result()
     state: dict[str, pl.Series] = {}
-    for name in _LEDGER_STATE:
+    for name in LEDGER_STATE:
         if name in opening.rows.columns:
             column = opening.rows[name].clone()
         else:
@@ -144,7 +133,7 @@ def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
     rest = schedule.filter(~head)
     nothing_owed = rest.select(pl.col("principal") + pl.col("interest") + pl.col("fee") == 0).to_series()
     disbursed = facts.loans["disbursed"].gather(rest["loan"])
-    untouched = {name: pl.repeat(0, rest.height, dtype=pl.Int64, eager=True) for name in _LEDGER_STATE}
+    untouched = {name: pl.repeat(0, rest.height, dtype=pl.Int64, eager=True) for name in LEDGER_STATE}
     untouched["settled"] = pl.select(
         pl.when(pl.lit(nothing_owed)).then(pl.lit(disbursed)).otherwise(NO_DAY)
     ).to_series()
@@ -161,7 +150,7 @@ def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
         [facts.lines["accelerated"], pl.repeat(False, rest.height, dtype=pl.Boolean, eager=True)],
         rechunk=False,
     )
-    for name in _LEDGER_STATE:
+    for name in LEDGER_STATE:
         columns[name] = pl.concat([head_state[name], untouched[name]], rechunk=False)
     named = {
         "loan_id": columns["loan_id"],
@@ -170,7 +159,7 @@ def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
         "principal_due": columns["principal"],
         "interest_due": columns["interest"],
         "fee_due": columns["fee"],
-        **{name: columns[name] for name in _LEDGER_STATE if name != "settled"},
+        **{name: columns[name] for name in LEDGER_STATE if name != "settled"},
         "settled_on": _dates(columns["settled"]),
         "accelerated": columns["accelerated"],
     }

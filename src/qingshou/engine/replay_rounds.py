@@ -38,21 +38,14 @@ from qingshou.engine.replay_facts import COSTS, FEES, NO_DAY, RANKS, Facts, at, 
 from qingshou.engine.replay_waterfall import OWED, PIECE, segment_before, with_pieces
 
 _NEVER = 2**62
+#: Penalty and compound interest crystallised and paid, per line.
+_ACCRUALS = ("penalty_accrued", "penalty_paid", "compound_accrued", "compound_paid")
+#: Exact balance-days not yet rounded, per line.
+_PENDING = ("penalty_pending", "compound_pending")
+#: The per-line state the replay hands back (``settled`` as a day number).
+LEDGER_STATE = ("principal_paid", "interest_paid", "fee_paid", *_ACCRUALS, "settled")
 #: Per-line state, updated in place by index.
-_LINE_STATE = (
-    "principal_paid",
-    "interest_paid",
-    "fee_paid",
-    "penalty_accrued",
-    "penalty_paid",
-    "compound_accrued",
-    "compound_paid",
-    "penalty_pending",
-    "compound_pending",
-    "accrued_through",
-    "settled",
-    "closed",
-)
+_LINE_STATE = (*LEDGER_STATE[:-1], *_PENDING, "accrued_through", "settled", "closed")
 #: The paid state column and what is owed of each installment component, by component code.
 _LINE_OWED = {
     1: ("fee_paid", "fee"),
@@ -595,14 +588,7 @@ def _opening_line_state(facts: Facts, opening: Jump) -> dict[str, pl.Series]:
     count = facts.lines.height
     rows = opening.rows
     state = {name: _fresh(rows[name], name) for name in (*_PAID, "settled")}
-    for name in (
-        "penalty_accrued",
-        "penalty_paid",
-        "compound_accrued",
-        "compound_paid",
-        "penalty_pending",
-        "compound_pending",
-    ):
+    for name in (*_ACCRUALS, *_PENDING):
         state[name] = pl.repeat(0, count, dtype=pl.Int64, eager=True).rename(name)
     state["accrued_through"] = _fresh(facts.lines["origin"], "accrued_through")
     state["closed"] = (rows["settled"] != NO_DAY).rename("closed")
