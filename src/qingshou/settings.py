@@ -34,6 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "qingshou.apps.loans",
     "qingshou.apps.eod",
+    "qingshou.apps.contacts",
+    "qingshou.apps.strategy",
+    "qingshou.apps.cases",
+    "qingshou.apps.notices",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -120,4 +125,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"qingshou": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+# The job queue of the notice channels (django-q2; its broker is this database: SQLite or PostgreSQL).
+Q_CLUSTER = {
+    "name": "qingshou",
+    "orm": "default",
+    "workers": 2,
+    "timeout": 60,
+    "retry": 120,
+    "max_attempts": 1,
+    "catch_up": False,
 }

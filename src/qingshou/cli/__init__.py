@@ -47,7 +47,21 @@ def _register() -> None:
     """Attach every command module's commands to the group (imported here to keep start-up cheap)."""
     from importlib import import_module
 
-    for name in ("init", "load", "quote", "payments", "simulate", "demo", "eod", "snapshot"):
+    for name in (
+        "init",
+        "load",
+        "quote",
+        "payments",
+        "simulate",
+        "demo",
+        "eod",
+        "snapshot",
+        "strategy",
+        "cases",
+        "compliance",
+        "notices",
+        "worker",
+    ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)
 

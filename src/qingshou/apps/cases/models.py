@@ -1,0 +1,3 @@
+"""Models of the cases app."""
+
+from __future__ import annotations

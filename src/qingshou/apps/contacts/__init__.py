@@ -1,0 +1,1 @@
+"""The contacts app: Contact parties, consent, every contact attempt and the compliance decision on it (C8)."""

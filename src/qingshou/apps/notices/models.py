@@ -1,0 +1,3 @@
+"""Models of the notices app."""
+
+from __future__ import annotations

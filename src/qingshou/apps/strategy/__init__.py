@@ -1,0 +1,1 @@
+"""The strategy app: Collection strategies: versioned YAML files, segments, treatment paths, champion / challenger."""

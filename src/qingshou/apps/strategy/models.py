@@ -1,0 +1,3 @@
+"""Models of the strategy app."""
+
+from __future__ import annotations
