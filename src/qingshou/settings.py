@@ -137,3 +137,75 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
 }
+
+# Notice channels (qingshou.apps.notices, docs/channels.md). SMS: the HTTP gateway's URL and API key, and the
+# shared secret that signs its delivery callbacks (HMAC-SHA256). E-mail: Django's SMTP backend. Retries: a
+# transient failure is retried after RETRY_BASE_SECONDS · 2^(attempts − 1), at most MAX_ATTEMPTS attempts.
+# The institution's name, contact, how to pay and how to object go into every notice (C8). Letters: LETTER_DIR
+# receives the batch PDFs for printing.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("QINGSHOU_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("QINGSHOU_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("QINGSHOU_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("QINGSHOU_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("QINGSHOU_SMTP_TLS", "").strip().lower() in {"1", "true", "yes", "on"}
+DEFAULT_FROM_EMAIL = os.environ.get("QINGSHOU_NOTICE_SENDER", "notices@qingshou.invalid")
+QINGSHOU_NOTICES = {
+    "SMS_GATEWAY_URL": os.environ.get("QINGSHOU_SMS_GATEWAY_URL", ""),
+    "SMS_API_KEY": os.environ.get("QINGSHOU_SMS_API_KEY", ""),
+    "SMS_CALLBACK_SECRET": os.environ.get("QINGSHOU_SMS_CALLBACK_SECRET", ""),
+    "SMS_TIMEOUT_SECONDS": 10.0,
+    "SMTP_TIMEOUT_SECONDS": 10.0,
+    "RETRY_BASE_SECONDS": int(os.environ.get("QINGSHOU_NOTICE_RETRY_BASE_SECONDS", "60")),
+    "MAX_ATTEMPTS": int(os.environ.get("QINGSHOU_NOTICE_MAX_ATTEMPTS", "5")),
+    "LETTER_DIR": os.environ.get("QINGSHOU_LETTER_DIR", str(config.var_dir() / "letters")),
+    "INSTITUTION_NAME": os.environ.get("QINGSHOU_INSTITUTION_NAME", "清收示范银行"),
+    "INSTITUTION_CONTACT": os.environ.get("QINGSHOU_INSTITUTION_CONTACT", "客服热线 400-000-0000"),
+    "HOW_TO_PAY": os.environ.get(
+        "QINGSHOU_HOW_TO_PAY", "通过手机银行或任一网点向您的还款账户存入应还金额，我行将自动扣款。"
+    ),
+    "HOW_TO_OBJECT": os.environ.get(
+        "QINGSHOU_HOW_TO_OBJECT", "如对上述金额有异议，请于收到本通知之日起 15 日内致电客服热线或到网点提出。"
+    ),
+}
+
+# Contact compliance (conventions C8, docs/compliance.md): the active profile — QINGSHOU_COMPLIANCE_PROFILE
+# overrides it — and each profile's parameters, validated by domain.compliance.ComplianceProfile.build (times
+# are local to the contacted person, a cap of None switches its rule off).
+QINGSHOU_COMPLIANCE = {
+    "profile": os.environ.get("QINGSHOU_COMPLIANCE_PROFILE", "").strip() or "cn",
+    "profiles": {
+        "cn": {
+            "window_start": "08:00",
+            "window_end": "22:00",
+            "quiet_hours_consent_allowed": True,
+            "connected_calls_per_day": 3,
+            "unanswered_attempts_per_number_per_day": 6,
+            "unreachable_after_failures": 3,
+            "calls_per_debt_in_7_days": None,
+            "silence_days_after_conversation": None,
+            "min_visit_collectors": 2,
+            "no_legal_threat_when_time_barred": True,
+            "default_time_zone": "Asia/Shanghai",
+        },
+        "us_reg_f": {
+            "window_start": "08:00",
+            "window_end": "21:00",
+            "quiet_hours_consent_allowed": False,
+            "connected_calls_per_day": None,
+            "unanswered_attempts_per_number_per_day": None,
+            "unreachable_after_failures": 3,
+            "calls_per_debt_in_7_days": 7,
+            "silence_days_after_conversation": 7,
+            "min_visit_collectors": 2,
+            "no_legal_threat_when_time_barred": True,
+            "default_time_zone": "America/New_York",
+        },
+    },
+}
+
+# Collection (issue 4, docs/strategy.md): the local time at which the contacts EOD plans for a day are made
+# on the next morning (the compliance check, C8, defers anything outside the allowed window).
+QINGSHOU_COLLECTION = {
+    "contact_time": os.environ.get("QINGSHOU_CONTACT_TIME", "").strip() or "09:00",
+}

@@ -59,6 +59,13 @@ from django.db import connection
 from django.utils import timezone
 
 from qingshou import clock, config
+from qingshou.apps.cases.services.daily import (
+    PlanCollection,
+    ReadCollection,
+    StageNotices,
+    WriteActions,
+    WriteCases,
+)
 from qingshou.apps.eod.book import BookRead, read_book
 from qingshou.apps.eod.engines import DEFAULT_ENGINE, Kernel, kernel_for
 from qingshou.apps.eod.models import EodRun
@@ -270,9 +277,23 @@ class ReplaceErrors:
 
 
 #: The steps before the store transaction, in order.
-COMPUTE_STEPS: Final[tuple[Step, ...]] = (ReadCalendar(), ReadBook(), ReadPrevious(), Compute(), StageLake())
+COMPUTE_STEPS: Final[tuple[Step, ...]] = (
+    ReadCalendar(),
+    ReadBook(),
+    ReadPrevious(),
+    Compute(),
+    ReadCollection(),
+    PlanCollection(),
+    StageLake(),
+)
 #: The steps inside the store transaction, in order (strategies and actions append here).
-STORE_STEPS: Final[tuple[Step, ...]] = (WriteStatuses(), ReplaceErrors())
+STORE_STEPS: Final[tuple[Step, ...]] = (
+    WriteStatuses(),
+    ReplaceErrors(),
+    WriteCases(),
+    WriteActions(),
+    StageNotices(),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 from django.db import connection
@@ -315,6 +315,22 @@ def _counts(checked: Checked, written: Any) -> TableCounts:
     )
 
 
+#: Every borrower's phone from the extract becomes a contact party of kind ``debtor`` (``qs_contact_party``,
+#: the contacts app) unless the borrower already has a debtor party with that number: the compliance check
+#: (C8) and the notices reach debtors through their parties. A changed phone adds a number; the old one
+#: stays on file (collectors keep every number a debtor ever gave until it is marked invalid).
+_DEBTOR_PARTIES_SQL: Final = (
+    "INSERT INTO qs_contact_party (borrower_id, kind, name, relation, phone, email, address, time_zone,"
+    " quiet_hours_consent, do_not_contact, stop_requested, number_invalid, deceased_or_incapacitated,"
+    " created_at, updated_at)"
+    " SELECT b.borrower_id, 'debtor', b.name, '', b.phone, '', b.address, '',"
+    " FALSE, FALSE, FALSE, FALSE, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+    " FROM qs_borrower b WHERE b.phone <> '' AND NOT EXISTS ("
+    " SELECT 1 FROM qs_contact_party p WHERE p.borrower_id = b.borrower_id AND p.kind = 'debtor'"
+    " AND p.phone = b.phone)"
+)
+
+
 def _write(store: Store, outcome: _Outcome, progress: Progress) -> dict[str, TableCounts]:
     """Write every accepted row (parents first) inside the caller's transaction."""
     checked = outcome.checked
@@ -323,6 +339,8 @@ def _write(store: Store, outcome: _Outcome, progress: Progress) -> dict[str, Tab
         good = checked[table.name].good().drop(ROW)
         with _step(progress, f"write {table.name}", good.height):
             counts[table.name] = _counts(checked[table.name], store.upsert(table.db_table, good, table.key))
+    with _step(progress, "write debtor contacts"):
+        store.execute(_DEBTOR_PARTIES_SQL)
     with _step(progress, "write installments", checked["loans"].frame.height):
         counts["installments"] = _write_installments(store, checked.get("installments"), outcome.generated)
     payments = checked["payments"]

@@ -1,0 +1,1 @@
+"""Use cases of the cases app: the daily case, strategy and action-plan steps of EOD."""

@@ -1,0 +1,484 @@
+"""The collection steps of EOD: cases, the strategy's assignment, the day's action plan, its compliance
+check and the notices it sends (issue 4). They plug into ``apps.eod.services.run`` as further steps.
+
+=====================  ======================================================================  ===========
+step                   what it does                                                            kind
+=====================  ======================================================================  ===========
+read collection        the cases that may be open on the day, the borrowers' features          read_store
+                       (``services.inputs``), the active strategy, the last assignment of
+                       every case, the contact facts of the day
+plan collection        cases of the day (``engine.cases``), the strategy's assignment and      compute
+                       plan (``engine.strategy``), the compliance check of every planned
+                       contact (``engine.compliance``, C8)
+— inside the EOD store transaction —
+write cases            dropped cases deleted, kept / closed ones updated, new ones inserted,   write_store
+                       the day's events replaced
+write actions          the day's plan replaced                                                 write_store
+stage notices          the allowed and deferred notices into the outbox (a rerun adds none      write_store
+                       twice: the outbox key is unique)
+=====================  ======================================================================  ===========
+
+Every step is a set-based operation over the whole book (Polars frames, bulk SQL through ADBC); a rerun of
+the day leaves exactly what a single run leaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+from django.conf import settings
+
+from qingshou import clock
+from qingshou.apps.cases.services.inputs import borrower_features, strategy_inputs
+from qingshou.apps.cases.services.plan import (
+    CONTACT_CHANNELS,
+    PlanFacts,
+    contact_day,
+    debtor_parties,
+    decide,
+    notice_frame,
+    time_barred_loans,
+)
+from qingshou.apps.contacts.profiles import active_profile
+from qingshou.apps.contacts.selectors import facts_frame
+from qingshou.apps.notices.services.outbox import stage_outbox
+from qingshou.apps.strategy.selectors import StrategyInForce, active_strategy
+from qingshou.domain.compliance import ComplianceProfile, PartyKind
+from qingshou.engine.cases import OPEN_CASES, CaseDay, case_day
+from qingshou.engine.strategy import assign, plan
+from qingshou.store import Dialect, Store
+
+if TYPE_CHECKING:
+    from qingshou.apps.eod.services.run import EodContext
+
+READ_STORE: Final = "read_store"
+COMPUTE: Final = "compute"
+WRITE_STORE: Final = "write_store"
+_IDS_PER_STATEMENT: Final = 500
+#: The key of the collection state in ``EodContext.extras``.
+COLLECTION: Final = "collection"
+#: The local time planned contacts are made at on the contact day (``QINGSHOU_COLLECTION["contact_time"]``).
+DEFAULT_CONTACT_TIME: Final = "09:00"
+
+
+def contact_time() -> time:
+    """The configured local time of planned contacts (``HH:MM``)."""
+    value = str(getattr(settings, "QINGSHOU_COLLECTION", {}).get("contact_time", DEFAULT_CONTACT_TIME))
+    try:
+        return time.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"QINGSHOU_COLLECTION['contact_time'] must be HH:MM, got {value!r}") from error
+
+
+#: The assignment a case carries (and an ``assigned`` event records).
+ASSIGNMENT: Final = {
+    "segment": pl.String(),
+    "path": pl.String(),
+    "arm": pl.String(),
+    "strategy_version": pl.Int32(),
+    "state_day": pl.Int32(),
+}
+
+
+def _day(as_of: date) -> str:
+    return f"'{as_of.isoformat()}'"
+
+
+def _id_lists(ids: list[int]) -> list[str]:
+    """``ids`` as comma-separated SQL lists of at most ``_IDS_PER_STATEMENT`` each."""
+    return [
+        ", ".join(str(int(value)) for value in ids[start : start + _IDS_PER_STATEMENT])
+        for start in range(0, len(ids), _IDS_PER_STATEMENT)
+    ]
+
+
+def read_open_cases(store: Store, as_of: date) -> pl.DataFrame:
+    """Cases that may be open on ``as_of``: opened on or before it and not closed before it."""
+    day = _day(as_of)
+    return store.read(
+        "SELECT id AS case_id, borrower_id, opened_on, closed_on FROM qs_case"
+        f" WHERE opened_on <= {day} AND (closed_on IS NULL OR closed_on >= {day})",
+        OPEN_CASES,
+    )
+
+
+def read_last_assignments(store: Store, as_of: date) -> pl.DataFrame:
+    """Per case, the assignment of its latest ``assigned`` event before ``as_of``."""
+    return store.read(
+        "SELECT e.case_id, e.segment, e.path, e.arm, e.strategy_version FROM qs_case_event e"
+        " JOIN (SELECT case_id, MAX(as_of) AS as_of FROM qs_case_event"
+        f"       WHERE kind = 'assigned' AND as_of < {_day(as_of)} GROUP BY case_id) last"
+        " ON last.case_id = e.case_id AND last.as_of = e.as_of WHERE e.kind = 'assigned'",
+        {
+            "case_id": pl.Int64(),
+            "segment": pl.String(),
+            "path": pl.String(),
+            "arm": pl.String(),
+            "strategy_version": pl.Int32(),
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseWrite:
+    """What ``write_cases`` needs: the day's case rows, each borrower's assignment (``ASSIGNMENT`` by
+    ``borrower_id``, empty when no strategy ran) and the last assignment of every case before the day."""
+
+    day: CaseDay
+    assignments: pl.DataFrame
+    last_assigned: pl.DataFrame
+
+
+_CASE_COLUMNS: Final = (
+    "borrower_id",
+    "status",
+    "opened_on",
+    "closed_on",
+    "close_reason",
+    "updated_on",
+    "lead_loan_id",
+    "worst_dpd",
+    "delinquent_loans",
+    "total_overdue_fen",
+)
+
+
+def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
+    """Apply the day's cases to the store and replace the day's case events; return the open cases of the
+    day (``case_id``, ``borrower_id``) for the action plan. Call inside the store transaction."""
+    day = write.day
+    dropped = day.dropped.get_column("case_id").to_list()
+    for ids in _id_lists(dropped):
+        store.execute(f"DELETE FROM qs_action WHERE case_id IN ({ids})")
+        store.execute(f"DELETE FROM qs_case_event WHERE case_id IN ({ids})")
+        store.execute(f"DELETE FROM qs_case WHERE id IN ({ids})")
+    assigned = write.assignments.select("borrower_id", *ASSIGNMENT)
+    # Close first (frees the borrower's one open case), then update the kept ones, then insert the new.
+    for rows in (day.closed, day.kept):
+        update = _with_assignment(rows, assigned).rename({"case_id": "id"})
+        store.upsert("qs_case", update.drop("change"), ["id"])
+    store.upsert(
+        "qs_case",
+        _with_assignment(day.opened, assigned).drop("case_id", "change"),
+        ["borrower_id", "opened_on"],
+    )
+    touched = pl.concat([day.opened, day.kept, day.closed]).select("borrower_id", "opened_on", "change")
+    stored = store.read(
+        f"SELECT id AS case_id, borrower_id, opened_on FROM qs_case WHERE updated_on = {_day(as_of)}",
+        {"case_id": pl.Int64(), "borrower_id": pl.String(), "opened_on": pl.Date()},
+    )
+    cases = touched.join(stored, on=["borrower_id", "opened_on"], how="inner")
+    store.execute(f"DELETE FROM qs_case_event WHERE as_of = {_day(as_of)}")
+    store.append("qs_case_event", _events(cases, day, assigned, write.last_assigned, as_of))
+    return cases.filter(pl.col("change") != "close").select("case_id", "borrower_id")
+
+
+def _with_assignment(rows: pl.DataFrame, assigned: pl.DataFrame) -> pl.DataFrame:
+    """Case rows with the borrower's assignment (a case closed today keeps its last one: not updated)."""
+    base = rows.select("case_id", *_CASE_COLUMNS, "change")
+    if rows.is_empty() or rows.get_column("change").first() == "close":
+        return base
+    return base.join(assigned, on="borrower_id", how="left").with_columns(
+        [pl.col(name).fill_null("") for name in ("segment", "path", "arm")]
+    )
+
+
+def _events(
+    cases: pl.DataFrame,
+    day: CaseDay,
+    assigned: pl.DataFrame,
+    last: pl.DataFrame,
+    as_of: date,
+) -> pl.DataFrame:
+    """The day's events: opened, closed, and assigned where the assignment differs from the last one."""
+    figures = pl.concat([day.opened, day.kept, day.closed]).select(
+        "borrower_id", "opened_on", "worst_dpd", "total_overdue_fen"
+    )
+    rows = cases.join(figures, on=["borrower_id", "opened_on"], how="left")
+    blank = {name: pl.lit("") for name in ("segment", "path", "arm")}
+    # Opened today: a new case, or one an earlier run of the day opened (kept by this rerun).
+    opened = rows.filter(pl.col("opened_on") == as_of).with_columns(
+        pl.lit("opened").alias("kind"), **blank, strategy_version=pl.lit(None, pl.Int32)
+    )
+    closed = rows.filter(pl.col("change") == "close").with_columns(
+        pl.lit("closed").alias("kind"), **blank, strategy_version=pl.lit(None, pl.Int32)
+    )
+    current = rows.filter(pl.col("change") != "close").join(assigned, on="borrower_id", how="inner")
+    changed = current.join(
+        last, on=["case_id", "segment", "path", "arm", "strategy_version"], how="anti", nulls_equal=True
+    ).with_columns(pl.lit("assigned").alias("kind"))
+    columns = [
+        "case_id",
+        "kind",
+        "segment",
+        "path",
+        "arm",
+        "strategy_version",
+        "worst_dpd",
+        "total_overdue_fen",
+    ]
+    return pl.concat(
+        [frame.select(columns) for frame in (opened, closed, changed)], how="vertical_relaxed"
+    ).with_columns(pl.lit(as_of, pl.Date).alias("as_of"), pl.lit("").alias("detail"))
+
+
+def _moment_text(column: str, store: Store) -> pl.Expr:
+    """A UTC moment as the store keeps it: SQLite (Django) naive UTC text, PostgreSQL the moment itself."""
+    if store.dialect is Dialect.SQLITE:
+        return pl.col(column).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(column)
+    return pl.col(column)
+
+
+def _held_borrowers(context: EodContext) -> pl.Series:
+    """Borrowers with a loan the run could not compute (their cases are left alone today)."""
+    failed = context.errors.get_column("loan_id").unique().to_list()
+    if not failed:
+        return pl.Series("borrower_id", [], pl.String())
+    found = [
+        context.store.read(
+            f"SELECT borrower_id FROM qs_loan WHERE loan_id IN ({', '.join(_text(i) for i in chunk)})",
+            {"borrower_id": pl.String()},
+        )
+        for chunk in (
+            failed[start : start + _IDS_PER_STATEMENT] for start in range(0, len(failed), _IDS_PER_STATEMENT)
+        )
+    ]
+    return pl.concat(found).get_column("borrower_id").unique()
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class Collection:
+    """What the collection steps share through ``context.extras["collection"]``."""
+
+    open_cases: pl.DataFrame
+    last_assigned: pl.DataFrame
+    features: pl.DataFrame
+    in_force: StrategyInForce
+    parties: pl.DataFrame
+    facts: pl.DataFrame
+    profile: ComplianceProfile
+    held: pl.Series
+    day: CaseDay | None = None
+    inputs: pl.DataFrame | None = None
+    assignments: pl.DataFrame | None = None
+    plan: pl.DataFrame | None = None
+    day_cases: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Why the collection steps did nothing for the day."""
+
+    reason: str
+
+
+def latest_collection_day(store: Store) -> date | None:
+    """The latest day whose cases or plan were written (None: never)."""
+    found = store.read(
+        "SELECT MAX(day) AS day FROM (SELECT MAX(updated_on) AS day FROM qs_case"
+        " UNION ALL SELECT MAX(as_of) AS day FROM qs_action) days",
+        {"day": pl.Date()},
+    )
+    return found.get_column("day").max()  # type: ignore[return-value]
+
+
+def collection_of(context: EodContext) -> Collection | None:
+    """The collection state of the run (after ``read collection``); None when the day is skipped: cases
+    move forward only, so a backfill of a day older than the latest planned day leaves them alone."""
+    found = context.extras.get(COLLECTION)
+    if isinstance(found, Skipped):
+        return None
+    if not isinstance(found, Collection):
+        raise RuntimeError("the collection inputs have not been read yet")
+    return found
+
+
+class ReadCollection:
+    """Cases, borrower features, the strategy in force, debtor parties and the contact day's facts."""
+
+    name, kind = "read collection", READ_STORE
+
+    def __call__(self, context: EodContext) -> None:
+        store, as_of = context.store, context.as_of
+        latest = latest_collection_day(store)
+        if latest is not None and as_of < latest:
+            context.extras[COLLECTION] = Skipped(f"cases and plans already run for the later day {latest}")
+            return
+        snapshot = context.require_snapshot()
+        borrowers = snapshot.get_column("borrower_id").unique()
+        profile = active_profile()
+        context.extras[COLLECTION] = Collection(
+            open_cases=read_open_cases(store, as_of),
+            last_assigned=read_last_assignments(store, as_of),
+            features=borrower_features(store, borrowers),
+            in_force=active_strategy(),
+            parties=debtor_parties(store),
+            facts=facts_frame(
+                borrowers.to_list(),
+                contact_day(as_of),
+                time_barred_loan_ids=time_barred_loans(snapshot, as_of),
+            ),
+            profile=profile,
+            held=_held_borrowers(context),
+        )
+
+
+class PlanCollection:
+    """The day's cases, the strategy's assignment and plan, and the compliance decision of every contact."""
+
+    name, kind = "plan collection", COMPUTE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None:
+            return
+        as_of, snapshot = context.as_of, context.require_snapshot()
+        state.day = case_day(snapshot, state.open_cases, as_of, state.held)
+        inputs = strategy_inputs(snapshot, context.book, state.features, as_of)
+        if state.held.len():
+            inputs = inputs.filter(~pl.col("borrower_id").is_in(state.held.implode()))
+        state.inputs = inputs
+        assignments = assign(inputs, state.in_force.strategy, as_of)
+        state.assignments = assignments.with_columns(
+            pl.lit(state.in_force.version, pl.Int32).alias("strategy_version")
+        )
+        actions = plan(assignments, state.in_force.strategy, as_of)
+        state.plan = decide(
+            actions, PlanFacts(state.parties, state.facts, state.profile, contact_time()), as_of
+        )
+
+
+class WriteCases:
+    """The day's cases and case events (module docstring)."""
+
+    name, kind = "write cases", WRITE_STORE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None:
+            return
+        if state.day is None or state.assignments is None:
+            raise RuntimeError("the collection has not been planned yet")
+        state.day_cases = write_cases(
+            context.store, context.as_of, CaseWrite(state.day, state.assignments, state.last_assigned)
+        )
+
+
+class WriteActions:
+    """The day's plan replaces any plan an earlier run wrote for the day; planned contacts are recorded
+    with their compliance decision (``qs_contact_attempt``, started by the engine) the same way."""
+
+    name, kind = "write actions", WRITE_STORE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None:
+            return
+        if state.plan is None or state.day_cases is None:
+            raise RuntimeError("the cases have not been written yet")
+        store, day = context.store, _day(context.as_of)
+        store.execute(f"DELETE FROM qs_action WHERE as_of = {day}")
+        rows = state.plan.join(state.day_cases, on="borrower_id", how="left")
+        store.append(
+            "qs_action",
+            rows.select(
+                "as_of",
+                "case_id",
+                "borrower_id",
+                "loan_id",
+                "segment",
+                "path",
+                "arm",
+                "step",
+                "action",
+                pl.col("template").fill_null(""),
+                pl.col("queue").fill_null(""),
+                pl.col("priority").cast(pl.Int32),
+                "recipient",
+                _moment_text("planned_at", store),
+                "outcome",
+                pl.col("reason").fill_null(""),
+                _moment_text("not_before", store),
+            ),
+        )
+        initiator = _text(ENGINE_INITIATOR_ID.format(as_of=context.as_of.isoformat()))
+        store.execute(
+            f"DELETE FROM qs_contact_attempt WHERE initiator = 'engine' AND initiator_id = {initiator}"
+        )
+        store.append("qs_contact_attempt", _attempt_rows(rows, state, context))
+
+
+#: ``initiator_id`` of the contacts EOD plans for a day (a rerun replaces them).
+ENGINE_INITIATOR_ID: Final = "eod:{as_of}"
+
+
+def _attempt_rows(rows: pl.DataFrame, state: Collection, context: EodContext) -> pl.DataFrame:
+    """The plan's checked contacts as ``qs_contact_attempt`` rows (a contact without a party has none)."""
+    store, as_of = context.store, context.as_of
+    barred = time_barred_loans(context.require_snapshot(), as_of)
+    checked = rows.filter(pl.col("action").is_in(list(CONTACT_CHANNELS)) & pl.col("party_id").is_not_null())
+    now = datetime.now(UTC)
+    return checked.select(
+        pl.lit("engine").alias("initiator"),
+        pl.lit(ENGINE_INITIATOR_ID.format(as_of=as_of.isoformat())).alias("initiator_id"),
+        "borrower_id",
+        "loan_id",
+        "party_id",
+        pl.lit(PartyKind.DEBTOR.value).alias("party_kind"),
+        pl.col("action").replace_strict(CONTACT_CHANNELS, return_dtype=pl.String()).alias("channel"),
+        pl.col("recipient").alias("address"),
+        pl.when(pl.col("time_zone") == "")
+        .then(pl.lit(state.profile.default_time_zone))
+        .otherwise(pl.col("time_zone"))
+        .alias("time_zone"),
+        _moment_text("planned_at", store),
+        pl.lit(contact_day(as_of), pl.Date).alias("local_day"),
+        pl.lit(True).alias("mentions_debt"),
+        pl.lit(False).alias("threatens_legal_action"),
+        pl.lit(0, pl.Int32).alias("collectors"),
+        pl.col("loan_id").is_in(barred).alias("time_barred"),
+        pl.lit(state.profile.name).alias("profile"),
+        "outcome",
+        "reason",
+        _moment_text("not_before", store).alias("deferred_to"),
+        pl.lit(_now_text(now, store)).alias("checked_at"),
+        pl.lit("").alias("result"),
+    )
+
+
+def _now_text(now: datetime, store: Store) -> str:
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f") if store.dialect is Dialect.SQLITE else now.isoformat()
+
+
+class StageNotices:
+    """The plan's notices into the outbox, in the EOD transaction (the worker sends them after the commit).
+
+    Only a plan whose contact day has not passed stages notices: a backfill of history must not send
+    letters about a day long gone. A rerun of the day first removes the day's notices no worker has tried
+    yet, then stages the new plan's; a notice already sent keeps its key, so it is never sent twice."""
+
+    name, kind = "stage notices", WRITE_STORE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None or contact_day(context.as_of) < clock.today():
+            return
+        if state.plan is None or state.inputs is None:
+            raise RuntimeError("the collection has not been planned yet")
+        store = context.store
+        store.execute(
+            f"DELETE FROM qs_outbox WHERE as_of = {_day(context.as_of)} AND status = 'pending' AND attempts = 0"
+        )
+        frame = notice_frame(state.plan, state.inputs, state.parties)
+        context.extras[NOTICES_STAGED] = stage_outbox(store, frame).inserted
+
+
+#: ``context.extras`` key: how many notices the run put into the outbox.
+NOTICES_STAGED: Final = "notices_staged"

@@ -1,0 +1,1 @@
+"""Use cases of the notice channels: templates, the outbox, sending, delivery status and receipts."""
