@@ -129,8 +129,15 @@ def attempt_rows() -> list[tuple[Any, ...]]:
 
 
 def test_c3_every_delinquent_borrower_has_exactly_one_open_case_and_an_assignment(book: Path) -> None:
-    run_eod(DAY)
+    summary = run_eod(DAY).as_json()["collection"]
     expected = delinquent_borrowers(DAY)
+    assert (summary["cases_opened"], summary["cases_closed"], summary["cases_open"]) == (
+        len(expected),
+        0,
+        len(expected),
+    )
+    assert summary["actions"] == Action.objects.count()
+    assert summary["notices_staged"] == Outbox.objects.count()
     assert expected, "the simulated book must have delinquent borrowers"
     open_cases = Case.objects.filter(status="open")
     assert sorted(case.borrower_id for case in open_cases) == sorted(expected)
@@ -192,7 +199,7 @@ def test_cases_carry_over_to_the_next_day_and_close_when_no_loan_is_delinquent(b
 def test_a_backfill_of_an_older_day_leaves_cases_and_plans_alone(book: Path) -> None:
     run_eod(DAY)
     cases, actions = case_rows(), action_rows()
-    run_eod(BEFORE)
+    assert "later day" in run_eod(BEFORE).as_json()["collection"]["skipped"]
     assert case_rows() == cases
     assert action_rows() == actions
 

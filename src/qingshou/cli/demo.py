@@ -2,14 +2,20 @@
 
 Steps: create or migrate the database (``init``), simulate a loan book into ``var/demo/book`` (``simulate``),
 load it (``load``), run the daily batch for the last week up to the demo day (``eod --from --to``: the
-engine's snapshots in the lake, the loans' current status in the store), then print what a collection
-manager looks at first: the day's changes (newly delinquent, cured, rolled to a worse bucket), loans and
-balances by delinquency bucket and by five-category class (quoted by the domain, which the engine equals to
-the fen), and a few sample quotes.
+engine's snapshots in the lake, the loans' current status in the store, the cases, the default strategy's
+action plan with the compliance decision of every contact, the notices in the outbox), then print what a
+collection manager looks at first: the day's changes (newly delinquent, cured, rolled to a worse bucket),
+the day's action plan, a few rendered notices (an SMS as text, a letter as a PDF file in ``var/demo``),
+loans and balances by delinquency bucket and by five-category class (quoted by the domain, which the engine
+equals to the fen), and a few sample quotes.
+
+The demo lives on a fixed day: unless ``QINGSHOU_TODAY`` is set, "today" is pinned to the morning after the
+demo day (the EOD of the demo day is the overnight run, and its notices are due that morning).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +23,14 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qingshou.cli import EXIT_OK, EXIT_REJECTED, setup_django
+from qingshou.cli.cases import plan
 from qingshou.cli.eod import eod
 from qingshou.cli.init import init
 from qingshou.cli.load import load
 from qingshou.cli.quote import CLASS_NAMES, show_quote
 from qingshou.cli.render import console, table, yuan
 from qingshou.cli.simulate import simulate
+from qingshou.clock import TODAY_VAR
 from qingshou.config import var_dir
 
 #: A fixed day so the demo prints the same figures on every machine (inside chinesecalendar's years).
@@ -41,11 +49,12 @@ SAMPLE_BUCKETS = ("M1", "M3", "M7+")
 def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None) -> None:
     """Simulate a loan book, load it and show the overdue book at the end of AS_OF."""
     folder = out or var_dir() / "demo" / "book"
+    when = datetime.strptime(as_of, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date
+    os.environ.setdefault(TODAY_VAR, (when.date() + timedelta(days=1)).isoformat())
     out_console = console()
     out_console.rule("[bold]1. 数据库 database")
     ctx.invoke(init, as_json=False)
     out_console.rule(f"[bold]2. 模拟贷款账簿 simulate {loans:,} loans")
-    when = datetime.strptime(as_of, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date
     ctx.invoke(
         simulate, loans=loans, seed=seed, as_of=when, out=folder, fmt="csv", omit_installments=0.02,
         workers=None, quiet=False, as_json=False,
@@ -67,7 +76,10 @@ def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None
         if stop.code not in (EXIT_OK, EXIT_REJECTED):
             raise
     show_changes(when.date())
-    out_console.rule(f"[bold]5. 逾期贷款概览 overdue book at the end of {as_of}")
+    out_console.rule(f"[bold]5. 行动计划 the day's action plan (default strategy, contact rules C8) {as_of}")
+    ctx.invoke(plan, as_of=when.date(), limit=10, as_json=False)
+    show_notices(when.date(), var_dir() / "demo")
+    out_console.rule(f"[bold]6. 逾期贷款概览 overdue book at the end of {as_of}")
     show_overview(when.date())
 
 
@@ -91,6 +103,43 @@ def show_changes(as_of: date) -> None:
         ("逾期贷款 delinquent loans", f"{counts[4]:,} / {snapshot.height:,}"),
     ]
     console().print(table(f"当日变化 changes on {as_of}", ("变化 change", "贷款数 loans"), rows, right=1))
+
+
+def show_notices(as_of: date, folder: Path, count: int = 2) -> None:
+    """The outbox of the day by channel, ``count`` SMS as their text and one letter as a PDF file."""
+    setup_django()
+    from django.db.models import Count
+
+    from qingshou.apps.notices.models import Outbox
+    from qingshou.apps.notices.services.rendering import render_notice
+
+    out = console()
+    day = Outbox.objects.filter(as_of=as_of)
+    counts = (
+        day.values("channel", "template_code").annotate(n=Count("id")).order_by("channel", "template_code")
+    )
+    rows = [(row["channel"], row["template_code"], f"{row['n']:,}") for row in counts]
+    out.print(
+        table(
+            f"待发通知 notices in the outbox for {as_of}",
+            ("渠道 channel", "模板 template", "条数 notices"),
+            rows,
+            right=1,
+        )
+    )
+    for key in day.filter(channel="sms").order_by("key").values_list("key", flat=True)[:count]:
+        _kind, content = render_notice(key)
+        out.print(f"[bold]短信 SMS[/bold] {key}\n{content.decode()}")
+    letter = day.filter(channel="letter").order_by("key").values_list("key", flat=True).first()
+    if letter is not None:
+        _kind, content = render_notice(letter)
+        path = folder / "letter-sample.pdf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        out.print(f"[bold]催收函 letter[/bold] {letter} → {path}")
+    out.print(
+        "发送 send: [bold]qingshou worker --burst[/bold] (SMS needs QINGSHOU_SMS_GATEWAY_URL, e-mail an SMTP server)"
+    )
 
 
 def show_overview(as_of: date) -> None:

@@ -127,7 +127,8 @@ def _frames(
 def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
     """Every line of the schedule (LEDGER_LINES): first the head lines (accelerated amounts, replayed state),
     then the others, as scheduled and untouched (nothing paid; settled on disbursement when owing nothing).
-    Each part is in (loan, seq) order; built column by column so that no column is copied twice."""
+    Each part is in (loan, seq) order; built column by column, each column written once into one chunk
+    (the derivation adds single-chunk columns: a frame chunked otherwise would be copied whole to align)."""
     schedule, facts = prepared.schedule, prepared.facts
     head = prepared.head
     rest = schedule.filter(~head)
@@ -139,19 +140,16 @@ def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
     ).to_series()
     scheduled = {"due": "due", "principal": "principal", "interest": "interest", "fee": "fee"}
     columns: dict[str, pl.Series] = {
-        "loan_id": pl.concat(
-            [prepared.line_ids.filter(head), prepared.line_ids.filter(~head)], rechunk=False
-        ),
-        "seq": pl.concat([facts.lines["seq"], rest["seq"]]).cast(pl.Int32),
+        "loan_id": pl.concat([prepared.line_ids.filter(head), prepared.line_ids.filter(~head)]),
+        "seq": pl.concat([facts.lines["seq"].cast(pl.Int32), rest["seq"].cast(pl.Int32)]),
     }
     for name, source in scheduled.items():
-        columns[name] = pl.concat([facts.lines[source], rest[source]], rechunk=False)
+        columns[name] = pl.concat([facts.lines[source], rest[source]])
     columns["accelerated"] = pl.concat(
-        [facts.lines["accelerated"], pl.repeat(False, rest.height, dtype=pl.Boolean, eager=True)],
-        rechunk=False,
+        [facts.lines["accelerated"], pl.repeat(False, rest.height, dtype=pl.Boolean, eager=True)]
     )
     for name in LEDGER_STATE:
-        columns[name] = pl.concat([head_state[name], untouched[name]], rechunk=False)
+        columns[name] = pl.concat([head_state[name], untouched[name]])
     named = {
         "loan_id": columns["loan_id"],
         "seq": columns["seq"],

@@ -74,7 +74,10 @@ class Case(models.Model):
                 name="qs_case_closed_after_opened",
             ),
         )
-        indexes = (models.Index(fields=["status", "segment"], name="qs_case_status_segment"),)
+        indexes = (
+            models.Index(fields=["status", "segment"], name="qs_case_status_segment"),
+            models.Index(fields=["opened_on"], name="qs_case_opened_on"),
+        )
 
     def __str__(self) -> str:
         return f"{self.borrower_id} {self.opened_on}"

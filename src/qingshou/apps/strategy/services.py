@@ -8,16 +8,18 @@ next number, and the previous active version is deactivated: history is never re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import yaml
 from django.db import transaction
 from django.db.models import Max
 
 from qingshou.apps.notices.models import NoticeTemplate
-from qingshou.apps.strategy.documents import StrategyFileError, located, parse_text
+from qingshou.apps.strategy.documents import LineIssue, StrategyFileError, located, parse_text
 from qingshou.apps.strategy.models import StrategyVersion
 from qingshou.apps.strategy.selectors import sha256_of
-from qingshou.domain.strategy import Issue, Strategy
+from qingshou.domain.strategy import Issue, PathKey, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +31,55 @@ class AppliedStrategy:
     created: bool
 
 
-def template_issues(strategy: Strategy) -> tuple[Issue, ...]:
+NOTICE_ACTIONS = ("sms", "email", "letter")
+
+
+def _template_refs(data: object) -> Iterator[tuple[PathKey, str, str]]:
+    """(path, action, template) of every notice step of the plain YAML data whose shape allows it — read
+    from the data, not the parsed strategy, so a file with other errors still gets its templates checked."""
+    segments = data.get("segments") if isinstance(data, dict) else None
+    for s, segment in enumerate(segments if isinstance(segments, list) else []):
+        paths = segment.get("paths") if isinstance(segment, dict) else None
+        for p, path in enumerate(paths if isinstance(paths, list) else []):
+            steps = path.get("steps") if isinstance(path, dict) else None
+            for k, step in enumerate(steps if isinstance(steps, list) else []):
+                if not isinstance(step, dict):
+                    continue
+                action, template = step.get("action"), step.get("template")
+                if action in NOTICE_ACTIONS and isinstance(template, str):
+                    yield ("segments", s, "paths", p, "steps", k, "template"), action, template
+
+
+def template_issues(data: object) -> tuple[Issue, ...]:
     """Every notice step whose template the store does not hold for its channel and the debtor audience
     (``qs_notice_template``; ``qingshou notices load-templates`` adds the packaged ones)."""
     known = set(NoticeTemplate.objects.filter(audience="debtor").values_list("code", "channel"))
     return tuple(
         Issue(
-            ("segments", s, "paths", p, "steps", k, "template"),
-            f"no {step.action} template {step.template!r} for the debtor"
-            f" (known: {', '.join(sorted(code for code, channel in known if channel == step.action)) or 'none'})",
+            path,
+            f"no {action} template {template!r} for the debtor"
+            f" (known: {', '.join(sorted(code for code, channel in known if channel == action)) or 'none'})",
         )
-        for s, segment in enumerate(strategy.segments)
-        for p, path in enumerate(segment.paths)
-        for k, step in enumerate(path.steps)
-        if step.template is not None and (step.template, step.action.value) not in known
+        for path, action, template in _template_refs(data)
+        if (template, action) not in known
     )
 
 
 def validate_text(text: str) -> Strategy:
     """The strategy in ``text`` when it parses and every template it names exists; ``StrategyFileError``
-    listing every problem with its line otherwise."""
-    strategy = parse_text(text)
-    issues = template_issues(strategy)
-    if issues:
-        raise StrategyFileError(located(text, issues))
+    listing every problem with its line otherwise (the file's own and the store's together)."""
+    try:
+        strategy = parse_text(text)
+        problems: list[LineIssue] = []
+    except StrategyFileError as error:
+        strategy, problems = None, list(error.issues)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    problems.extend(located(text, template_issues(data)) if data is not None else [])
+    if problems or strategy is None:
+        raise StrategyFileError(sorted(problems, key=lambda issue: issue.line or 0))
     return strategy
 
 

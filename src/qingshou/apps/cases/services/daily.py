@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 from django.conf import settings
@@ -47,6 +47,7 @@ from qingshou.apps.contacts.selectors import facts_frame
 from qingshou.apps.notices.services.outbox import stage_outbox
 from qingshou.apps.strategy.selectors import StrategyInForce, active_strategy
 from qingshou.domain.compliance import ComplianceProfile, PartyKind
+from qingshou.engine.book import Book
 from qingshou.engine.cases import OPEN_CASES, CaseDay, case_day
 from qingshou.engine.strategy import assign, plan
 from qingshou.store import Dialect, Store
@@ -156,21 +157,26 @@ def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
         store.execute(f"DELETE FROM qs_case_event WHERE case_id IN ({ids})")
         store.execute(f"DELETE FROM qs_case WHERE id IN ({ids})")
     assigned = write.assignments.select("borrower_id", *ASSIGNMENT)
-    # Close first (frees the borrower's one open case), then update the kept ones, then insert the new.
+    # Close first (frees the borrower's one open case), then update the kept ones, then insert the new:
+    # new cases cannot clash with a stored one (a borrower's case open on the day is kept, not opened).
     for rows in (day.closed, day.kept):
         update = _with_assignment(rows, assigned).rename({"case_id": "id"})
         store.upsert("qs_case", update.drop("change"), ["id"])
-    store.upsert(
-        "qs_case",
-        _with_assignment(day.opened, assigned).drop("case_id", "change"),
-        ["borrower_id", "opened_on"],
+    store.append("qs_case", _with_assignment(day.opened, assigned).drop("case_id", "change"))
+    opened = store.read(
+        f"SELECT id AS case_id, borrower_id FROM qs_case WHERE opened_on = {_day(as_of)}",
+        {"case_id": pl.Int64(), "borrower_id": pl.String()},
     )
-    touched = pl.concat([day.opened, day.kept, day.closed]).select("borrower_id", "opened_on", "change")
-    stored = store.read(
-        f"SELECT id AS case_id, borrower_id, opened_on FROM qs_case WHERE updated_on = {_day(as_of)}",
-        {"case_id": pl.Int64(), "borrower_id": pl.String(), "opened_on": pl.Date()},
-    )
-    cases = touched.join(stored, on=["borrower_id", "opened_on"], how="inner")
+    cases = pl.concat(
+        [
+            day.opened.select("borrower_id", "opened_on", "change").join(
+                opened, on="borrower_id", how="inner"
+            ),
+            day.kept.select("borrower_id", "opened_on", "change", "case_id"),
+            day.closed.select("borrower_id", "opened_on", "change", "case_id"),
+        ],
+        how="diagonal",
+    ).select("case_id", "borrower_id", "opened_on", "change")
     store.execute(f"DELETE FROM qs_case_event WHERE as_of = {_day(as_of)}")
     store.append("qs_case_event", _events(cases, day, assigned, write.last_assigned, as_of))
     return cases.filter(pl.col("change") != "close").select("case_id", "borrower_id")
@@ -337,22 +343,23 @@ class PlanCollection:
 
     def __call__(self, context: EodContext) -> None:
         state = collection_of(context)
-        if state is None:
-            return
-        as_of, snapshot = context.as_of, context.require_snapshot()
-        state.day = case_day(snapshot, state.open_cases, as_of, state.held)
-        inputs = strategy_inputs(snapshot, context.book, state.features, as_of)
-        if state.held.len():
-            inputs = inputs.filter(~pl.col("borrower_id").is_in(state.held.implode()))
-        state.inputs = inputs
-        assignments = assign(inputs, state.in_force.strategy, as_of)
-        state.assignments = assignments.with_columns(
-            pl.lit(state.in_force.version, pl.Int32).alias("strategy_version")
-        )
-        actions = plan(assignments, state.in_force.strategy, as_of)
-        state.plan = decide(
-            actions, PlanFacts(state.parties, state.facts, state.profile, contact_time()), as_of
-        )
+        if state is not None:
+            plan_collection(state, context.require_snapshot(), context.book, context.as_of)
+
+
+def plan_collection(state: Collection, snapshot: pl.DataFrame, book: Book, as_of: date) -> None:
+    """Fill ``state`` with the day's cases, inputs, assignments and decided plan (pure frame work)."""
+    state.day = case_day(snapshot, state.open_cases, as_of, state.held)
+    inputs = strategy_inputs(snapshot, book, state.features, as_of)
+    if state.held.len():
+        inputs = inputs.filter(~pl.col("borrower_id").is_in(state.held.implode()))
+    state.inputs = inputs
+    assignments = assign(inputs, state.in_force.strategy, as_of)
+    state.assignments = assignments.with_columns(
+        pl.lit(state.in_force.version, pl.Int32).alias("strategy_version")
+    )
+    actions = plan(assignments, state.in_force.strategy, as_of)
+    state.plan = decide(actions, PlanFacts(state.parties, state.facts, state.profile, contact_time()), as_of)
 
 
 class WriteCases:
@@ -383,46 +390,51 @@ class WriteActions:
             return
         if state.plan is None or state.day_cases is None:
             raise RuntimeError("the cases have not been written yet")
-        store, day = context.store, _day(context.as_of)
-        store.execute(f"DELETE FROM qs_action WHERE as_of = {day}")
-        rows = state.plan.join(state.day_cases, on="borrower_id", how="left")
-        store.append(
-            "qs_action",
-            rows.select(
-                "as_of",
-                "case_id",
-                "borrower_id",
-                "loan_id",
-                "segment",
-                "path",
-                "arm",
-                "step",
-                "action",
-                pl.col("template").fill_null(""),
-                pl.col("queue").fill_null(""),
-                pl.col("priority").cast(pl.Int32),
-                "recipient",
-                _moment_text("planned_at", store),
-                "outcome",
-                pl.col("reason").fill_null(""),
-                _moment_text("not_before", store),
-            ),
-        )
-        initiator = _text(ENGINE_INITIATOR_ID.format(as_of=context.as_of.isoformat()))
-        store.execute(
-            f"DELETE FROM qs_contact_attempt WHERE initiator = 'engine' AND initiator_id = {initiator}"
-        )
-        store.append("qs_contact_attempt", _attempt_rows(rows, state, context))
+        write_actions(context.store, context.as_of, state, context.require_snapshot())
 
 
 #: ``initiator_id`` of the contacts EOD plans for a day (a rerun replaces them).
 ENGINE_INITIATOR_ID: Final = "eod:{as_of}"
 
 
-def _attempt_rows(rows: pl.DataFrame, state: Collection, context: EodContext) -> pl.DataFrame:
+def write_actions(store: Store, as_of: date, state: Collection, snapshot: pl.DataFrame) -> None:
+    """Replace the day's ``qs_action`` rows and the engine's planned ``qs_contact_attempt`` rows."""
+    if state.plan is None or state.day_cases is None:
+        raise RuntimeError("the cases have not been written yet")
+    store.execute(f"DELETE FROM qs_action WHERE as_of = {_day(as_of)}")
+    rows = state.plan.join(state.day_cases, on="borrower_id", how="left")
+    store.append(
+        "qs_action",
+        rows.select(
+            "as_of",
+            "case_id",
+            "borrower_id",
+            "loan_id",
+            "segment",
+            "path",
+            "arm",
+            "step",
+            "action",
+            pl.col("template").fill_null(""),
+            pl.col("queue").fill_null(""),
+            pl.col("priority").cast(pl.Int32),
+            "recipient",
+            _moment_text("planned_at", store),
+            "outcome",
+            pl.col("reason").fill_null(""),
+            _moment_text("not_before", store),
+        ),
+    )
+    initiator = _text(ENGINE_INITIATOR_ID.format(as_of=as_of.isoformat()))
+    store.execute(f"DELETE FROM qs_contact_attempt WHERE initiator = 'engine' AND initiator_id = {initiator}")
+    store.append("qs_contact_attempt", _attempt_rows(rows, state, store, as_of, snapshot))
+
+
+def _attempt_rows(
+    rows: pl.DataFrame, state: Collection, store: Store, as_of: date, snapshot: pl.DataFrame
+) -> pl.DataFrame:
     """The plan's checked contacts as ``qs_contact_attempt`` rows (a contact without a party has none)."""
-    store, as_of = context.store, context.as_of
-    barred = time_barred_loans(context.require_snapshot(), as_of)
+    barred = time_barred_loans(snapshot, as_of)
     checked = rows.filter(pl.col("action").is_in(list(CONTACT_CHANNELS)) & pl.col("party_id").is_not_null())
     now = datetime.now(UTC)
     return checked.select(
@@ -482,3 +494,23 @@ class StageNotices:
 
 #: ``context.extras`` key: how many notices the run put into the outbox.
 NOTICES_STAGED: Final = "notices_staged"
+
+
+def collection_summary(context: EodContext) -> dict[str, Any]:
+    """What the collection steps did, for the run's JSON: cases opened / closed, actions by outcome,
+    notices staged (or why the day was skipped)."""
+    found = context.extras.get(COLLECTION)
+    if isinstance(found, Skipped):
+        return {"skipped": found.reason}
+    if not isinstance(found, Collection) or found.day is None or found.plan is None:
+        return {}
+    outcomes = dict(found.plan.group_by("outcome").len().sort("outcome").iter_rows())
+    return {
+        "cases_opened": found.day.opened.height,
+        "cases_closed": found.day.closed.height,
+        "cases_open": found.day.opened.height + found.day.kept.height,
+        "actions": found.plan.height,
+        "actions_by_outcome": {str(name): int(count) for name, count in outcomes.items()},
+        "notices_staged": int(context.extras.get(NOTICES_STAGED, 0)),
+        "strategy_version": found.in_force.version,
+    }

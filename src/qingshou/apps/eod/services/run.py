@@ -65,6 +65,7 @@ from qingshou.apps.cases.services.daily import (
     StageNotices,
     WriteActions,
     WriteCases,
+    collection_summary,
 )
 from qingshou.apps.eod.book import BookRead, read_book
 from qingshou.apps.eod.engines import DEFAULT_ENGINE, Kernel, kernel_for
@@ -314,6 +315,7 @@ class EodResult:
     lake_path: Path
     error_sample: tuple[dict[str, str], ...] = ()
     status: str = EodRun.Status.SUCCEEDED.value
+    collection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -338,6 +340,7 @@ class EodResult:
             "seconds": {name: round(value, 3) for name, value in self.seconds.items()},
             "step_seconds": {name: round(value, 3) for name, value in self.step_seconds.items()},
             "lake_path": str(self.lake_path),
+            "collection": self.collection,
         }
 
 
@@ -363,6 +366,7 @@ def _result(context: EodContext) -> EodResult:
         step_seconds=dict(context.step_seconds),
         lake_path=partition_path(context.lake, context.as_of),
         error_sample=tuple(context.errors.head(ERROR_SAMPLE).to_dicts()),
+        collection=collection_summary(context),
     )
 
 
