@@ -28,9 +28,10 @@ from django.utils import timezone
 
 from qingshou import clock, config
 from qingshou.apps.contacts.models import ContactParty
-from qingshou.apps.loans.models import Borrower, Loan, Product
+from qingshou.apps.loans.models import Borrower, LimitationInterruption, Loan, Product
+from qingshou.apps.loans.selectors import quote
 from qingshou.apps.notices import views
-from qingshou.apps.notices.models import LimitationInterruption, NoticeTemplate, Outbox
+from qingshou.apps.notices.models import NoticeTemplate, Outbox
 from qingshou.apps.notices.services.delivery import SIGNATURE_HEADER, import_receipts, sign
 from qingshou.apps.notices.services.outbox import enqueue_notice, outbox_frame_schema, stage_outbox
 from qingshou.apps.notices.services.sending import (
@@ -150,7 +151,7 @@ def add_people() -> None:
         borrower, _ = Borrower.objects.get_or_create(borrower_id=borrower_id, defaults={"name": name})
         Loan.objects.create(
             loan_id=loan_id, borrower=borrower, product=product, principal_fen=1_200_000,
-            annual_rate=Decimal("0.12"), disbursed_on=date(2026, 1, 10), term_months=12,
+            annual_rate=Decimal("0.12"), disbursed_on=date(2024, 1, 10), term_months=12,
             repayment_method="equal_installment",
         )  # fmt: skip
     ContactParty.objects.create(borrower_id="B1", kind="debtor", phone="+8613800000002", number_invalid=True)
@@ -493,7 +494,7 @@ def test_c7_signed_callback_delivers_a_demand_and_records_an_interruption(channe
     [interruption] = LimitationInterruption.objects.all()
     assert (interruption.loan_id, interruption.on, interruption.kind) == ("L1", at.date(), "demand_delivered")
     assert row.provider_message_id in interruption.evidence
-    assert interruption.outbox_id == row.pk
+    assert interruption.source == f"outbox:{row.key}"
     assert post_callback(report).status_code == 200  # repeated: no second interruption
     assert LimitationInterruption.objects.count() == 1
 
@@ -565,6 +566,14 @@ def test_c7_postal_receipts_deliver_letters_with_row_level_errors(
     [interruption] = LimitationInterruption.objects.all()
     assert (interruption.loan_id, interruption.on, interruption.kind) == ("L1", today, "demand_delivered")
     assert "EA123456789CN" in interruption.evidence
+    # the quote reads it: limitation (running since the last due date, 10 Jan 2025) restarts on delivery
+    limitation = quote("L1", today).limitation
+    assert limitation.last_interruption is not None
+    assert (limitation.last_interruption.on, limitation.unadjusted_on) == (
+        today,
+        today.replace(year=today.year + 3),
+    )
+    assert quote("L1", today - timedelta(days=1)).limitation.last_interruption is None
     again = import_receipts(
         write_receipts(tmp_path, [f"{letter.key},{today},张三,EMS-RCPT-001,EA123456789CN"])
     )

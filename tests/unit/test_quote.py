@@ -95,6 +95,16 @@ def test_c7_limitation_from_the_last_due_date_and_interrupted_by_a_demand() -> N
     assert interrupted.limitation.last_interruption == demand
 
 
+def test_c1_c7_an_interruption_after_the_day_does_not_count_yet() -> None:
+    """C1: the quote of 1 Jun 2026 is what was known at the end of that day — a demand delivered on 2 Jun
+    does not restart limitation yet; on 2 Jun it does."""
+    demand = Interruption(date(2026, 6, 2), "demand_delivered", "SMS receipt 20260602")
+    before = quote(FIRST_PAID, date(2026, 6, 1), interruptions=(demand,))
+    assert (before.limitation.expires_on, before.limitation.last_interruption) == (date(2028, 4, 1), None)
+    on_the_day = quote(FIRST_PAID, date(2026, 6, 2), interruptions=(demand,))
+    assert on_the_day.limitation.last_interruption == demand
+
+
 def test_c7_a_payment_after_the_start_interrupts_limitation() -> None:
     """C7: a partial payment on 10 Jan 2026 (after the 2 Apr 2025 start) restarts the period to 10 Jan 2029."""
     payments = [*FIRST_PAID, Payment("p3", date(2026, 1, 10), D("50.00"))]

@@ -108,7 +108,7 @@ def quote_loan(
     limitation = limitation_expiry(
         max(row.due_date for row in schedule),
         terms.accelerated_on if terms.accelerated_on and terms.accelerated_on <= as_of else None,
-        (*interruptions, *payment_interruptions(payment_list, as_of)),
+        (*(item for item in interruptions if item.on <= as_of), *payment_interruptions(payment_list, as_of)),
         calendar,
     )
     amounts = overdue_amounts(ledger)

@@ -128,3 +128,11 @@ class ChargeAdmin(ReadOnlyAdmin):
 class LoadRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "finished_at", "directory", "accepted", "unchanged", "rejected", "status")
     list_filter = ("status",)
+
+
+@admin.register(models.LimitationInterruption)
+class LimitationInterruptionAdmin(ReadOnlyAdmin):
+    list_display = ("loan_id", "on", "kind", "source", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("loan__loan_id", "source")
+    date_hierarchy = "on"

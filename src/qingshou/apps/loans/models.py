@@ -16,6 +16,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingshou.domain.limitation import INTERRUPTION_KINDS, Interruption
 from qingshou.domain.loan import Charge as DomainCharge
 from qingshou.domain.loan import ChargeKind, LoanTerms, RepaymentMethod, ScheduledInstallment
 from qingshou.domain.loan import Payment as DomainPayment
@@ -324,6 +325,43 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}→{self.component} {self.amount_fen}"
+
+
+class LimitationInterruption(models.Model):
+    """An act that interrupted the limitation period of the loan's claim on ``on`` (C7), with its evidence:
+    a delivered demand, a promise to pay, a repayment plan, a suit filed … ``source`` names the act that
+    proves it (e.g. ``outbox:<notice key>``) and is unique, so recording the same act twice is a no-op.
+    Payments interrupt limitation by themselves (``domain.quote.payment_interruptions``) and are not stored
+    here. The quote and the EOD engine read these rows."""
+
+    loan = models.ForeignKey(
+        Loan,
+        on_delete=models.PROTECT,
+        db_column="loan_id",
+        related_name="limitation_interruptions",
+        verbose_name=_("loan"),
+    )
+    on = models.DateField(_("on"))
+    kind = models.CharField(
+        _("kind"), max_length=32, choices=[(kind, kind) for kind in sorted(INTERRUPTION_KINDS)]
+    )
+    evidence = models.TextField(_("evidence"))
+    source = models.CharField(_("source"), max_length=300, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        db_table = "qs_limitation_interruption"
+        verbose_name = _("limitation interruption")
+        verbose_name_plural = _("limitation interruptions")
+        ordering = ("loan_id", "on")
+        indexes = (models.Index(fields=["loan", "on"], name="qs_limit_interrupt_loan_on"),)
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.on} {self.kind}"
+
+    def to_interruption(self) -> Interruption:
+        """The domain's interruption (its kind and evidence validated)."""
+        return Interruption(on=self.on, kind=self.kind, evidence=self.evidence)
 
 
 class CalendarYear(models.Model):

@@ -13,11 +13,12 @@ from datetime import date
 from django.db.models import Prefetch, QuerySet
 
 from qingshou.apps.loans.errors import NotFound
-from qingshou.apps.loans.models import CalendarDay, CalendarYear, Installment, Loan
+from qingshou.apps.loans.models import CalendarDay, CalendarYear, Installment, LimitationInterruption, Loan
 from qingshou.apps.loans.models import Charge as ChargeRow
 from qingshou.apps.loans.models import Payment as PaymentRow
 from qingshou.calendars import CalendarOverride, build_calendar
 from qingshou.domain.calendar import BusinessCalendar
+from qingshou.domain.limitation import Interruption
 from qingshou.domain.loan import Charge, LoanTerms, Payment, ScheduledInstallment
 from qingshou.domain.policy import ProductPolicy
 from qingshou.domain.quote import Quote, quote_loan
@@ -33,6 +34,7 @@ class LoanFacts:
     schedule: tuple[ScheduledInstallment, ...]
     payments: tuple[Payment, ...]
     charges: tuple[Charge, ...]
+    interruptions: tuple[Interruption, ...] = ()
 
 
 def business_calendar() -> BusinessCalendar:
@@ -68,6 +70,9 @@ def _with_facts(loans: QuerySet[Loan]) -> QuerySet[Loan]:
         Prefetch("installments", queryset=Installment.objects.order_by("seq")),
         Prefetch("payments", queryset=PaymentRow.objects.order_by("paid_on", "payment_id")),
         Prefetch("charges", queryset=ChargeRow.objects.order_by("posted_on", "charge_id")),
+        Prefetch(
+            "limitation_interruptions", queryset=LimitationInterruption.objects.order_by("on", "source")
+        ),
     )
 
 
@@ -84,6 +89,7 @@ def _facts(loan: Loan, policies: dict[str, ProductPolicy]) -> LoanFacts:
         schedule=schedule or build_schedule(terms),
         payments=tuple(row.to_payment() for row in loan.payments.all()),
         charges=tuple(row.to_charge() for row in loan.charges.all()),
+        interruptions=tuple(row.to_interruption() for row in loan.limitation_interruptions.all()),
     )
 
 
@@ -102,4 +108,5 @@ def quote_facts(facts: LoanFacts, as_of: date, calendar: BusinessCalendar) -> Qu
         facts.policy,
         calendar,
         as_of,
+        interruptions=facts.interruptions,
     )

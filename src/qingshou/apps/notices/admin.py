@@ -52,9 +52,3 @@ class OutboxAdmin(ReadOnlyAdmin):
     list_filter = ("status", "channel", "audience")
     search_fields = ("key", "borrower_id", "loan_id", "provider_message_id")
     date_hierarchy = "as_of"
-
-
-@admin.register(models.LimitationInterruption)
-class LimitationInterruptionAdmin(ReadOnlyAdmin):
-    list_display = ("loan_id", "on", "kind", "outbox")
-    search_fields = ("loan_id",)

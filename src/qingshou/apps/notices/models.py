@@ -119,32 +119,3 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.status}"
-
-
-class LimitationInterruption(models.Model):
-    """An act that interrupted the loan's limitation period on ``on`` (C7), with its evidence. Rows are
-    written for a delivered demand (one per outbox row); the quote and the EOD engine read them."""
-
-    loan_id = models.CharField(_("loan id"), max_length=ID_LENGTH, db_index=True)
-    on = models.DateField(_("on"))
-    kind = models.CharField(_("kind"), max_length=32)
-    evidence = models.TextField(_("evidence"))
-    outbox = models.OneToOneField(
-        Outbox,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        db_column="outbox_id",
-        related_name="interruption",
-        verbose_name=_("outbox notice"),
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-
-    class Meta:
-        db_table = "qs_limitation_interruption"
-        verbose_name = _("limitation interruption")
-        verbose_name_plural = _("limitation interruptions")
-        ordering = ("loan_id", "on")
-
-    def __str__(self) -> str:
-        return f"{self.loan_id} {self.on} {self.kind}"

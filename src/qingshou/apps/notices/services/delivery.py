@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from qingshou import clock
 from qingshou.apps.loans.errors import NotFound
-from qingshou.apps.notices.models import Audience, LimitationInterruption, Outbox
+from qingshou.apps.loans.models import LimitationInterruption
+from qingshou.apps.notices.models import Audience, Outbox
 from qingshou.apps.notices.services.config import notice_settings
 from qingshou.domain.errors import DomainError
 from qingshou.domain.limitation import Interruption
@@ -78,10 +79,15 @@ def record_interruption(row: Outbox, on: date, evidence: str) -> LimitationInter
         return None
     proof = Interruption(on=on, kind=DEMAND_KIND, evidence=evidence)
     interruption, _ = LimitationInterruption.objects.get_or_create(
-        outbox=row,
+        source=interruption_source(row),
         defaults={"loan_id": row.loan_id, "on": proof.on, "kind": proof.kind, "evidence": proof.evidence},
     )
     return interruption
+
+
+def interruption_source(row: Outbox) -> str:
+    """The ``LimitationInterruption.source`` of a delivered notice."""
+    return f"outbox:{row.key}"
 
 
 def record_delivery(row: Outbox, status: str, at: datetime, evidence: str) -> bool:
