@@ -149,7 +149,13 @@ def store_writes(made: dict[str, pl.DataFrame], done: dict[str, Any]) -> dict[st
 
     django.setup()
     from qingshou import config
-    from qingshou.apps.cases.services.daily import CaseWrite, Collection, write_actions, write_cases
+    from qingshou.apps.cases.services.daily import (
+        STORED_CASES,
+        CaseWrite,
+        Collection,
+        write_actions,
+        write_cases,
+    )
     from qingshou.apps.notices.services.outbox import stage_outbox
     from qingshou.apps.strategy.selectors import SOURCE_DEFAULT, StrategyInForce
     from qingshou.store import Store
@@ -174,7 +180,7 @@ def store_writes(made: dict[str, pl.DataFrame], done: dict[str, Any]) -> dict[st
         ))  # fmt: skip
     in_force = StrategyInForce(done["strategy"], "", "", SOURCE_DEFAULT)
     state = Collection(
-        open_cases=pl.DataFrame(), last_assigned=pl.DataFrame(schema={
+        open_cases=pl.DataFrame(schema=STORED_CASES), last_assigned=pl.DataFrame(schema={
             "case_id": pl.Int64(), "segment": pl.String(), "path": pl.String(), "arm": pl.String(),
             "strategy_version": pl.Int32(),
         }), features=pl.DataFrame(), in_force=in_force, parties=made["parties"], facts=made["facts"],
@@ -188,22 +194,26 @@ def store_writes(made: dict[str, pl.DataFrame], done: dict[str, Any]) -> dict[st
         state.day_cases = timed(
             seconds,
             "write cases",
-            lambda: write_cases(store, AS_OF, CaseWrite(state.day, state.assignments, state.last_assigned)),
+            lambda: write_cases(
+                store, AS_OF, CaseWrite(state.day, state.assignments, state.last_assigned, state.open_cases)
+            ),
         )
         timed(seconds, "write actions", lambda: write_actions(store, AS_OF, state, snapshot))
         timed(seconds, "stage notices", lambda: stage_outbox(store, done["notices"]))
     seconds["total"] = sum(seconds.values())
     # The next day: every case stays open, one day older (the steady state of a collection book).
     from qingshou.apps.cases.services.daily import read_last_assignments, read_open_cases
-    from qingshou.engine.cases import case_day
+    from qingshou.engine.cases import OPEN_CASES, case_day
 
     tomorrow = AS_OF + timedelta(days=1)
     older = snapshot.with_columns(pl.col("dpd") + 1)
     assignments = state.assignments.with_columns(pl.col("state_day") + 1)
     with Store(config.adbc_uri()) as store, store.transaction():
         start = time.perf_counter()
-        next_day = case_day(older, read_open_cases(store, tomorrow), tomorrow)
-        write_cases(store, tomorrow, CaseWrite(next_day, assignments, read_last_assignments(store, tomorrow)))
+        stored = read_open_cases(store, tomorrow)
+        next_day = case_day(older, stored.select(OPEN_CASES.keys()), tomorrow)
+        last = read_last_assignments(store, tomorrow)
+        write_cases(store, tomorrow, CaseWrite(next_day, assignments, last, stored))
         seconds["next day: read + keep cases"] = time.perf_counter() - start
     return seconds
 

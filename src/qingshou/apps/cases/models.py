@@ -5,6 +5,9 @@ A **case** (``qs_case``) is opened by the EOD run of the first day one of the bo
 is owed any more. A borrower has at most one open case; a later delinquency opens a new one, so the rows are
 the borrower's history of arrears episodes. The strategy's assignment (segment, treatment path,
 champion / challenger arm) lives on the case and every change of it is an event (``qs_case_event``).
+The figures that move every day (days past due, amounts overdue) are the loans' (``LoanStatus``, the lake);
+a case row changes only when the case does — opened, closed, reassigned, a new lead loan — so a book of a
+million open cases costs EOD a read, not a million updates. Events keep the figures of their day.
 
 The **action plan** (``qs_action``) is what the strategy asks for on a day — notices, call tasks, proposals
 for field visits, agency placement and legal review — with the compliance decision (C8) of every contact.
@@ -49,16 +52,12 @@ class Case(models.Model):
     close_reason = models.CharField(
         _("close reason"), max_length=8, choices=CloseReason.choices, blank=True, default=""
     )
-    updated_on = models.DateField(_("updated on (EOD day)"))
+    updated_on = models.DateField(_("changed on (EOD day)"))
     lead_loan_id = models.CharField(_("lead loan"), max_length=ID_LENGTH)
-    worst_dpd = models.IntegerField(_("worst days past due"))
-    delinquent_loans = models.IntegerField(_("delinquent loans"))
-    total_overdue_fen = models.BigIntegerField(_("total overdue (fen)"))
     strategy_version = models.IntegerField(_("strategy version"), null=True, blank=True)
     segment = models.CharField(_("segment"), max_length=NAME_LENGTH, blank=True, default="")
     path = models.CharField(_("treatment path"), max_length=NAME_LENGTH, blank=True, default="")
     arm = models.CharField(_("arm"), max_length=32, blank=True, default="")
-    state_day = models.IntegerField(_("day of the state"), null=True, blank=True)
 
     class Meta:
         db_table = "qs_case"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Sum
 
 from qingshou.apps.cases.models import Action, Case
+from qingshou.apps.eod.models import LoanStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,17 @@ def day_plan(as_of: date, limit: int = 20) -> DayPlan:
 
 
 def cases(status: str | None = None) -> QuerySet[Case]:
-    """Cases, newest first, optionally by status."""
-    queryset = Case.objects.select_related("borrower").order_by("-opened_on", "borrower_id")
+    """Cases, newest first, optionally by status, each with its borrower's current worst days past due and
+    total overdue (``worst_dpd``, ``total_overdue_fen``: from the loans' latest EOD status)."""
+    loans = LoanStatus.objects.filter(loan__borrower_id=OuterRef("borrower_id")).values("loan__borrower_id")
+    queryset = (
+        Case.objects.select_related("borrower")
+        .annotate(
+            worst_dpd=Subquery(loans.annotate(value=Max("dpd")).values("value")[:1]),
+            total_overdue_fen=Subquery(loans.annotate(value=Sum("total_overdue_fen")).values("value")[:1]),
+        )
+        .order_by("-opened_on", "borrower_id")
+    )
     return queryset.filter(status=status) if status else queryset
 
 

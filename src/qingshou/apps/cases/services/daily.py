@@ -96,13 +96,27 @@ def _id_lists(ids: list[int]) -> list[str]:
     ]
 
 
+#: A stored case as ``write_cases`` compares it: ``OPEN_CASES`` and what else a day may change.
+STORED_CASES: Final = {
+    **OPEN_CASES,
+    "status": pl.String(),
+    "close_reason": pl.String(),
+    "lead_loan_id": pl.String(),
+    "segment": pl.String(),
+    "path": pl.String(),
+    "arm": pl.String(),
+    "strategy_version": pl.Int32(),
+}
+
+
 def read_open_cases(store: Store, as_of: date) -> pl.DataFrame:
-    """Cases that may be open on ``as_of``: opened on or before it and not closed before it."""
+    """Cases that may be open on ``as_of`` (``STORED_CASES``): opened on or before it and not closed
+    before it."""
     day = _day(as_of)
+    columns = ", ".join("id AS case_id" if name == "case_id" else name for name in STORED_CASES)
     return store.read(
-        "SELECT id AS case_id, borrower_id, opened_on, closed_on FROM qs_case"
-        f" WHERE opened_on <= {day} AND (closed_on IS NULL OR closed_on >= {day})",
-        OPEN_CASES,
+        f"SELECT {columns} FROM qs_case WHERE opened_on <= {day} AND (closed_on IS NULL OR closed_on >= {day})",
+        STORED_CASES,
     )
 
 
@@ -126,13 +140,16 @@ def read_last_assignments(store: Store, as_of: date) -> pl.DataFrame:
 @dataclass(frozen=True, slots=True)
 class CaseWrite:
     """What ``write_cases`` needs: the day's case rows, each borrower's assignment (``ASSIGNMENT`` by
-    ``borrower_id``, empty when no strategy ran) and the last assignment of every case before the day."""
+    ``borrower_id``, empty when no strategy ran), the last assignment of every case before the day and the
+    stored cases the day started from (``STORED_CASES``)."""
 
     day: CaseDay
     assignments: pl.DataFrame
     last_assigned: pl.DataFrame
+    stored: pl.DataFrame
 
 
+#: The columns of ``qs_case`` a day writes.
 _CASE_COLUMNS: Final = (
     "borrower_id",
     "status",
@@ -141,9 +158,17 @@ _CASE_COLUMNS: Final = (
     "close_reason",
     "updated_on",
     "lead_loan_id",
-    "worst_dpd",
-    "delinquent_loans",
-    "total_overdue_fen",
+)
+#: What makes a kept case's row change.
+_COMPARED: Final = (
+    "status",
+    "closed_on",
+    "close_reason",
+    "lead_loan_id",
+    "segment",
+    "path",
+    "arm",
+    "strategy_version",
 )
 
 
@@ -156,12 +181,16 @@ def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
         store.execute(f"DELETE FROM qs_action WHERE case_id IN ({ids})")
         store.execute(f"DELETE FROM qs_case_event WHERE case_id IN ({ids})")
         store.execute(f"DELETE FROM qs_case WHERE id IN ({ids})")
-    assigned = write.assignments.select("borrower_id", *ASSIGNMENT)
-    # Close first (frees the borrower's one open case), then update the kept ones, then insert the new:
-    # new cases cannot clash with a stored one (a borrower's case open on the day is kept, not opened).
-    for rows in (day.closed, day.kept):
-        update = _with_assignment(rows, assigned).rename({"case_id": "id"})
-        store.upsert("qs_case", update.drop("change"), ["id"])
+    assigned = write.assignments.select("borrower_id", "segment", "path", "arm", "strategy_version")
+    # Close first (frees the borrower's one open case), then update the kept cases that changed, then
+    # insert the new ones: they cannot clash with a stored case (a borrower's case open on the day is kept).
+    closed = _with_assignment(day.closed, None).rename({"case_id": "id"}).drop("change")
+    store.upsert("qs_case", closed, ["id"])
+    kept = _with_assignment(day.kept, assigned)
+    changed = kept.join(
+        write.stored.select("case_id", *_COMPARED), on=["case_id", *_COMPARED], how="anti", nulls_equal=True
+    )
+    store.upsert("qs_case", changed.rename({"case_id": "id"}).drop("change"), ["id"])
     store.append("qs_case", _with_assignment(day.opened, assigned).drop("case_id", "change"))
     opened = store.read(
         f"SELECT id AS case_id, borrower_id FROM qs_case WHERE opened_on = {_day(as_of)}",
@@ -182,10 +211,11 @@ def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
     return cases.filter(pl.col("change") != "close").select("case_id", "borrower_id")
 
 
-def _with_assignment(rows: pl.DataFrame, assigned: pl.DataFrame) -> pl.DataFrame:
-    """Case rows with the borrower's assignment (a case closed today keeps its last one: not updated)."""
-    base = rows.select("case_id", *_CASE_COLUMNS, "change")
-    if rows.is_empty() or rows.get_column("change").first() == "close":
+def _with_assignment(rows: pl.DataFrame, assigned: pl.DataFrame | None) -> pl.DataFrame:
+    """Case rows, with the borrower's assignment unless ``assigned`` is None (a case closed today keeps
+    its last assignment: those columns are not written)."""
+    base = rows.select("case_id", *_CASE_COLUMNS, "change").with_columns(pl.col("close_reason").fill_null(""))
+    if assigned is None:
         return base
     return base.join(assigned, on="borrower_id", how="left").with_columns(
         [pl.col(name).fill_null("") for name in ("segment", "path", "arm")]
@@ -349,7 +379,7 @@ class PlanCollection:
 
 def plan_collection(state: Collection, snapshot: pl.DataFrame, book: Book, as_of: date) -> None:
     """Fill ``state`` with the day's cases, inputs, assignments and decided plan (pure frame work)."""
-    state.day = case_day(snapshot, state.open_cases, as_of, state.held)
+    state.day = case_day(snapshot, state.open_cases.select(OPEN_CASES.keys()), as_of, state.held)
     inputs = strategy_inputs(snapshot, book, state.features, as_of)
     if state.held.len():
         inputs = inputs.filter(~pl.col("borrower_id").is_in(state.held.implode()))
@@ -374,7 +404,9 @@ class WriteCases:
         if state.day is None or state.assignments is None:
             raise RuntimeError("the collection has not been planned yet")
         state.day_cases = write_cases(
-            context.store, context.as_of, CaseWrite(state.day, state.assignments, state.last_assigned)
+            context.store,
+            context.as_of,
+            CaseWrite(state.day, state.assignments, state.last_assigned, state.open_cases),
         )
 
 
