@@ -212,7 +212,7 @@ def store_writes(made: dict[str, pl.DataFrame], done: dict[str, Any]) -> dict[st
         start = time.perf_counter()
         stored = read_open_cases(store, tomorrow)
         next_day = case_day(older, stored.select(OPEN_CASES.keys()), tomorrow)
-        last = read_last_assignments(store, tomorrow)
+        last = read_last_assignments(store, tomorrow, stored)
         write_cases(store, tomorrow, CaseWrite(next_day, assignments, last, stored))
         seconds["next day: read + keep cases"] = time.perf_counter() - start
     return seconds

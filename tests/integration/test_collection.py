@@ -145,7 +145,7 @@ def test_c3_every_delinquent_borrower_has_exactly_one_open_case_and_an_assignmen
         worst = max(status.dpd for status in LoanStatus.objects.filter(loan__borrower_id=case.borrower_id))
         assert (opened.as_of, opened.worst_dpd) == (DAY, worst)
     kinds = {kind for (_, _, kind, *_rest) in event_rows()}
-    assert kinds == {"opened", "assigned"}
+    assert kinds == {"opened"}  # the opened event carries the assignment
 
 
 def test_the_plan_follows_the_strategy_and_every_contact_is_checked(book: Path) -> None:
@@ -260,8 +260,11 @@ def test_an_applied_strategy_version_is_recorded_on_the_cases_and_a_change_is_an
     assert still_open.exists()
     for case in still_open:
         assert case.strategy_version == version
+        opened = case.events.get(kind="opened")
+        assert (opened.as_of, opened.strategy_version) == (BEFORE, None)  # the packaged default
+        assert opened.segment
         assigned = case.events.filter(kind="assigned").order_by("as_of")
-        assert [event.as_of for event in assigned] == [BEFORE, DAY]
+        assert [(event.as_of, event.strategy_version) for event in assigned] == [(DAY, version)]
 
 
 def outbox_rows() -> list[tuple[Any, ...]]:

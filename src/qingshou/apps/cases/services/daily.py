@@ -120,20 +120,27 @@ def read_open_cases(store: Store, as_of: date) -> pl.DataFrame:
     )
 
 
-def read_last_assignments(store: Store, as_of: date) -> pl.DataFrame:
-    """Per case, the assignment of its latest ``assigned`` event before ``as_of``."""
+_ASSIGNMENT_COLUMNS: Final = {
+    "case_id": pl.Int64(),
+    "segment": pl.String(),
+    "path": pl.String(),
+    "arm": pl.String(),
+    "strategy_version": pl.Int32(),
+}
+
+
+def read_last_assignments(store: Store, as_of: date, stored: pl.DataFrame) -> pl.DataFrame:
+    """Per case, its assignment before ``as_of``: the case row holds it (``stored``) — unless the day is
+    being run again, when the row already holds the day's; then the latest event before the day that
+    carries one (opened or assigned) is read instead."""
+    if not store.scalar(f"SELECT COUNT(*) FROM qs_case_event WHERE as_of = {_day(as_of)}"):
+        return stored.select(_ASSIGNMENT_COLUMNS.keys())
     return store.read(
         "SELECT e.case_id, e.segment, e.path, e.arm, e.strategy_version FROM qs_case_event e"
         " JOIN (SELECT case_id, MAX(as_of) AS as_of FROM qs_case_event"
-        f"       WHERE kind = 'assigned' AND as_of < {_day(as_of)} GROUP BY case_id) last"
-        " ON last.case_id = e.case_id AND last.as_of = e.as_of WHERE e.kind = 'assigned'",
-        {
-            "case_id": pl.Int64(),
-            "segment": pl.String(),
-            "path": pl.String(),
-            "arm": pl.String(),
-            "strategy_version": pl.Int32(),
-        },
+        f"       WHERE kind IN ('opened', 'assigned') AND as_of < {_day(as_of)} GROUP BY case_id) last"
+        " ON last.case_id = e.case_id AND last.as_of = e.as_of WHERE e.kind IN ('opened', 'assigned')",
+        _ASSIGNMENT_COLUMNS,
     )
 
 
@@ -229,23 +236,28 @@ def _events(
     last: pl.DataFrame,
     as_of: date,
 ) -> pl.DataFrame:
-    """The day's events: opened, closed, and assigned where the assignment differs from the last one."""
+    """The day's events: opened (with the assignment), closed, and assigned where the assignment of a case
+    opened before the day differs from its last one."""
     figures = pl.concat([day.opened, day.kept, day.closed]).select(
         "borrower_id", "opened_on", "worst_dpd", "total_overdue_fen"
     )
     rows = cases.join(figures, on=["borrower_id", "opened_on"], how="left")
     blank = {name: pl.lit("") for name in ("segment", "path", "arm")}
-    # Opened today: a new case, or one an earlier run of the day opened (kept by this rerun).
-    opened = rows.filter(pl.col("opened_on") == as_of).with_columns(
-        pl.lit("opened").alias("kind"), **blank, strategy_version=pl.lit(None, pl.Int32)
+    # Opened today (a new case, or one an earlier run of the day opened): the event carries the assignment.
+    current = rows.filter(pl.col("change") != "close").join(assigned, on="borrower_id", how="left")
+    opened = current.filter(pl.col("opened_on") == as_of).with_columns(
+        pl.lit("opened").alias("kind"), *[pl.col(name).fill_null("") for name in blank]
     )
     closed = rows.filter(pl.col("change") == "close").with_columns(
         pl.lit("closed").alias("kind"), **blank, strategy_version=pl.lit(None, pl.Int32)
     )
-    current = rows.filter(pl.col("change") != "close").join(assigned, on="borrower_id", how="inner")
-    changed = current.join(
-        last, on=["case_id", "segment", "path", "arm", "strategy_version"], how="anti", nulls_equal=True
-    ).with_columns(pl.lit("assigned").alias("kind"))
+    changed = (
+        current.filter((pl.col("opened_on") < as_of) & pl.col("segment").is_not_null())
+        .join(
+            last, on=["case_id", "segment", "path", "arm", "strategy_version"], how="anti", nulls_equal=True
+        )
+        .with_columns(pl.lit("assigned").alias("kind"))
+    )
     columns = [
         "case_id",
         "kind",
@@ -350,9 +362,10 @@ class ReadCollection:
         snapshot = context.require_snapshot()
         borrowers = snapshot.get_column("borrower_id").unique()
         profile = active_profile()
+        stored = read_open_cases(store, as_of)
         context.extras[COLLECTION] = Collection(
-            open_cases=read_open_cases(store, as_of),
-            last_assigned=read_last_assignments(store, as_of),
+            open_cases=stored,
+            last_assigned=read_last_assignments(store, as_of, stored),
             features=borrower_features(store, borrowers),
             in_force=active_strategy(),
             parties=debtor_parties(store),
