@@ -32,12 +32,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "qingshou.apps.accounts",
+    "qingshou.apps.audit",
     "qingshou.apps.loans",
     "qingshou.apps.eod",
     "qingshou.apps.contacts",
     "qingshou.apps.strategy",
     "qingshou.apps.cases",
     "qingshou.apps.notices",
+    "qingshou.apps.field",
     "django_q",
 ]
 

@@ -1,4 +1,4 @@
-"""URL configuration: the admin and each app's own routes (the SMS gateway's delivery callback)."""
+"""URL configuration: the admin and each app's own routes."""
 
 from __future__ import annotations
 
@@ -7,5 +7,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("qingshou.apps.accounts.urls")),
+    path("audit/", include("qingshou.apps.audit.urls")),
+    path("cases/", include("qingshou.apps.cases.urls")),
+    path("field/", include("qingshou.apps.field.urls")),
     path("notices/", include("qingshou.apps.notices.urls")),
 ]

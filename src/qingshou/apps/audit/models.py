@@ -1,0 +1,3 @@
+"""Models of the audit app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the field app."""
+
+from __future__ import annotations
