@@ -183,7 +183,7 @@ def store_writes(made: dict[str, pl.DataFrame], done: dict[str, Any]) -> dict[st
         open_cases=pl.DataFrame(schema=STORED_CASES), last_assigned=pl.DataFrame(schema={
             "case_id": pl.Int64(), "segment": pl.String(), "path": pl.String(), "arm": pl.String(),
             "strategy_version": pl.Int32(),
-        }), features=pl.DataFrame(), in_force=in_force, parties=made["parties"], facts=made["facts"],
+        }), features=pl.DataFrame(), in_force=in_force, parties=made["parties"],
         profile=done["profile"], held=pl.Series([], dtype=pl.String()),
     )  # fmt: skip
     state.day = done["day"]

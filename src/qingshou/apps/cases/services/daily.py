@@ -6,10 +6,12 @@ step                   what it does                                             
 =====================  ======================================================================  ===========
 read collection        the cases that may be open on the day, the borrowers' features          read_store
                        (``services.inputs``), the active strategy, the last assignment of
-                       every case, the contact facts of the day
+                       every case, the debtor parties
 plan collection        cases of the day (``engine.cases``), the strategy's assignment and      compute
-                       plan (``engine.strategy``), the compliance check of every planned
-                       contact (``engine.compliance``, C8)
+                       plan (``engine.strategy``)
+read contact facts     the contact day's facts (C8) of the borrowers the plan contacts         read_store
+check contacts         the compliance check of every planned contact                           compute
+                       (``engine.compliance``, C8)
 — inside the EOD store transaction —
 write cases            dropped cases deleted, kept / closed ones updated, new ones inserted,   write_store
                        the day's events replaced
@@ -310,12 +312,13 @@ class Collection:
     features: pl.DataFrame
     in_force: StrategyInForce
     parties: pl.DataFrame
-    facts: pl.DataFrame
     profile: ComplianceProfile
     held: pl.Series
     day: CaseDay | None = None
     inputs: pl.DataFrame | None = None
     assignments: pl.DataFrame | None = None
+    actions: pl.DataFrame | None = None
+    facts: pl.DataFrame | None = None
     plan: pl.DataFrame | None = None
     day_cases: pl.DataFrame | None = None
 
@@ -349,7 +352,7 @@ def collection_of(context: EodContext) -> Collection | None:
 
 
 class ReadCollection:
-    """Cases, borrower features, the strategy in force, debtor parties and the contact day's facts."""
+    """Cases, borrower features, the strategy in force and the debtor parties."""
 
     name, kind = "read collection", READ_STORE
 
@@ -360,27 +363,20 @@ class ReadCollection:
             context.extras[COLLECTION] = Skipped(f"cases and plans already run for the later day {latest}")
             return
         snapshot = context.require_snapshot()
-        borrowers = snapshot.get_column("borrower_id").unique()
-        profile = active_profile()
         stored = read_open_cases(store, as_of)
         context.extras[COLLECTION] = Collection(
             open_cases=stored,
             last_assigned=read_last_assignments(store, as_of, stored),
-            features=borrower_features(store, borrowers),
+            features=borrower_features(store, snapshot.get_column("borrower_id").unique()),
             in_force=active_strategy(),
             parties=debtor_parties(store),
-            facts=facts_frame(
-                borrowers.to_list(),
-                contact_day(as_of),
-                time_barred_loan_ids=time_barred_loans(snapshot, as_of),
-            ),
-            profile=profile,
+            profile=active_profile(),
             held=_held_borrowers(context),
         )
 
 
 class PlanCollection:
-    """The day's cases, the strategy's assignment and plan, and the compliance decision of every contact."""
+    """The day's cases, the strategy's assignment and plan."""
 
     name, kind = "plan collection", COMPUTE
 
@@ -391,7 +387,7 @@ class PlanCollection:
 
 
 def plan_collection(state: Collection, snapshot: pl.DataFrame, book: Book, as_of: date) -> None:
-    """Fill ``state`` with the day's cases, inputs, assignments and decided plan (pure frame work)."""
+    """Fill ``state`` with the day's cases, inputs, assignments and planned actions (pure frame work)."""
     state.day = case_day(snapshot, state.open_cases.select(OPEN_CASES.keys()), as_of, state.held)
     inputs = strategy_inputs(snapshot, book, state.features, as_of)
     if state.held.len():
@@ -401,8 +397,41 @@ def plan_collection(state: Collection, snapshot: pl.DataFrame, book: Book, as_of
     state.assignments = assignments.with_columns(
         pl.lit(state.in_force.version, pl.Int32).alias("strategy_version")
     )
-    actions = plan(assignments, state.in_force.strategy, as_of)
-    state.plan = decide(actions, PlanFacts(state.parties, state.facts, state.profile, contact_time()), as_of)
+    state.actions = plan(assignments, state.in_force.strategy, as_of)
+
+
+class ReadContactFacts:
+    """The compliance facts (C8) of the contact day for the borrowers the plan contacts — only theirs."""
+
+    name, kind = "read contact facts", READ_STORE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None:
+            return
+        if state.actions is None:
+            raise RuntimeError("the collection has not been planned yet")
+        contacted = state.actions.filter(pl.col("action").is_in(list(CONTACT_CHANNELS)))
+        state.facts = facts_frame(
+            contacted.get_column("borrower_id").unique().to_list(),
+            contact_day(context.as_of),
+            time_barred_loan_ids=time_barred_loans(context.require_snapshot(), context.as_of),
+        )
+
+
+class CheckContacts:
+    """The compliance check of every planned contact (``engine.compliance`` over the plan)."""
+
+    name, kind = "check contacts", COMPUTE
+
+    def __call__(self, context: EodContext) -> None:
+        state = collection_of(context)
+        if state is None:
+            return
+        if state.actions is None or state.facts is None:
+            raise RuntimeError("the contact facts have not been read yet")
+        facts = PlanFacts(state.parties, state.facts, state.profile, contact_time())
+        state.plan = decide(state.actions, facts, context.as_of)
 
 
 class WriteCases:

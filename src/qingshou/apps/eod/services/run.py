@@ -60,8 +60,10 @@ from django.utils import timezone
 
 from qingshou import clock, config
 from qingshou.apps.cases.services.daily import (
+    CheckContacts,
     PlanCollection,
     ReadCollection,
+    ReadContactFacts,
     StageNotices,
     WriteActions,
     WriteCases,
@@ -285,6 +287,8 @@ COMPUTE_STEPS: Final[tuple[Step, ...]] = (
     Compute(),
     ReadCollection(),
     PlanCollection(),
+    ReadContactFacts(),
+    CheckContacts(),
     StageLake(),
 )
 #: The steps inside the store transaction, in order (strategies and actions append here).
