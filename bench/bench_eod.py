@@ -16,6 +16,12 @@
    ``--parts`` partitions per copy (by borrower), and a child process streams them: read one partition,
    compute, write its snapshot part; the peak RSS is what a K-million-loan book needs partitioned.
 
+``--retain-memory`` runs the kernel child with Polars' allocator (jemalloc) keeping the memory it frees
+instead of handing it back to the system after 0.5 s (``_RJEM_MALLOC_CONF=dirty_decay_ms:-1,
+muzzy_decay_ms:-1``, read when Polars is imported): each page the kernel touches is then faulted in once, not
+again every time a large frame is freed and another allocated. On a virtual machine a first touch is
+expensive (the host backs the page), so this shows how much of the compute time is the system's.
+
 No assertions: the figures go to docs/benchmarks.md with the exact command.
 """
 
@@ -36,6 +42,8 @@ from typing import Any
 from measure import VAR_BENCH, book_arguments, qingshou, run
 
 SCRIPT = Path(__file__).resolve()
+#: Polars' jemalloc never returns freed pages to the system (appended to Polars' own settings on import).
+RETAIN = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 
 
 def peak_mb() -> float:
@@ -82,8 +90,10 @@ def kernel_child(store: Path, as_of: date, sample: int, seed: int) -> dict[str, 
     read_seconds = time.perf_counter() - started
     calendar = CalendarFrame.of(china_calendar())
     started = time.perf_counter()
+    cpu_started = time.process_time()
     result = kernel.compute(book, as_of, calendar, None)
     compute_seconds = time.perf_counter() - started
+    compute_cpu = time.process_time() - cpu_started
     figures: dict[str, Any] = {
         "loans": book.loan_count,
         "installments": book.installments.height,
@@ -92,6 +102,7 @@ def kernel_child(store: Path, as_of: date, sample: int, seed: int) -> dict[str, 
         "error_rows": result.errors.height,
         "read_store_s": round(read_seconds, 2),
         "compute_s": round(compute_seconds, 2),
+        "compute_cpu_s": round(compute_cpu, 2),  # user + system, both cores: > compute_s when parallel
         "peak_rss_mb": round(peak_mb()),
     }
     ids = sorted(random.Random(seed).sample(book.loans["loan_id"].to_list(), min(sample, book.loan_count)))
@@ -228,6 +239,11 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=0, help="also stream this many copies of the book")
     parser.add_argument("--parts", type=int, default=2, help="partitions per copy when streaming")
     parser.add_argument("--skip-command", action="store_true", help="do not run `qingshou eod`")
+    parser.add_argument(
+        "--retain-memory",
+        action="store_true",
+        help="kernel child: jemalloc keeps freed memory (see the module docstring)",
+    )
     parser.add_argument("--child", choices=("kernel", "prepare", "stream"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -245,9 +261,11 @@ def main() -> None:
         "--seed",
         str(args.seed),
     ]
-    kernel_run = run([*base, "--child", "kernel", "--sample", str(args.sample)]).check()
+    kernel_env = {**os.environ, **RETAIN} if args.retain_memory else None
+    kernel_run = run([*base, "--child", "kernel", "--sample", str(args.sample)], kernel_env).check()
     figures: dict[str, Any] = {"store": str(store), "as_of": args.as_of, "kernel": kernel_run.json()}
     figures["kernel"]["child_peak_rss_mb"] = round(kernel_run.peak_rss_mb)
+    figures["kernel"]["retain_memory"] = args.retain_memory
     if not args.skip_command:
         figures["command"] = command_figures(store, args.as_of)
     if args.scale:

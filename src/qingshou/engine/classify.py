@@ -207,7 +207,10 @@ def carry_hold(today: pl.DataFrame, pairs: pl.DataFrame, as_of: date) -> pl.Data
 
 def lines_of(lines: pl.DataFrame, keys: pl.Series, count: int, *, inside: bool = True) -> pl.DataFrame:
     """The rows of ``lines`` whose loan_key is one of ``keys`` (``inside``) or is not (``count`` loans in
-    all): a flag per loan gathered by position, instead of a semi- or anti-join over every line."""
+    all): a flag per loan gathered by position, instead of a semi- or anti-join over every line. No keys:
+    no line, or all of them (the frame itself, not a copy)."""
+    if keys.len() == 0:
+        return lines if not inside else lines.clear()
     flags = pl.repeat(not inside, count, dtype=pl.Boolean, eager=True).scatter(keys, inside)
     return lines.filter(pl.lit(flags).gather(pl.col(KEY)))
 
@@ -484,8 +487,11 @@ def classify_loans(
         .sort(KEY)
     )
     today = with_floor_class(today, floors, "dpd", "delinquent", "floor")
-    yesterday = state_on(lines, keyed, as_of - _DAY)
-    carried = carriable(previous_state(previous, keyed), yesterday, keyed, as_of)
+    before = previous_state(previous, keyed)
+    if before.height:
+        carried = carriable(before, state_on(lines, keyed, as_of - _DAY), keyed, as_of)
+    else:  # nothing to carry (a first run): yesterday's state is not needed
+        carried = before.select(KEY, "held", "cured")
     hold = hold_state(lines, today, carried, keyed, floors, as_of)
     loan_class = pl.max_horizontal("floor", "held")
     return (

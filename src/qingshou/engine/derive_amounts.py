@@ -56,7 +56,9 @@ def _when_due(amount: pl.Expr, due: pl.Expr) -> pl.Expr:
 
 def line_sums(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per loan (``lines``: keyed ledger lines, any order): the installment parts of the overdue amounts,
-    the outstanding and the undue principal (lazy: several times faster than the eager group-by here)."""
+    the outstanding and the undue principal (lazy: several times faster than the eager group-by here); and
+    for ``accrued_interest``, in the same pass over the lines, ``_earlier`` / ``_soonest``: the latest due
+    date on or before as_of and the earliest after it (null: none)."""
     due = pl.col("due_date") <= as_of
     principal = _unpaid("principal_due", "principal_paid")
     return (
@@ -70,6 +72,8 @@ def line_sums(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
             _when_due(_unpaid("fee_due", "fee_paid"), due).sum().alias("_installment_fees"),
             principal.sum().alias("outstanding_principal_fen"),
             _when_due(principal, ~due).sum().alias("_undue_principal"),
+            pl.col("due_date").filter(due).max().alias("_earlier"),
+            pl.col("due_date").filter(~due).min().alias("_soonest"),
         )
         .collect()
     )
@@ -88,21 +92,20 @@ def charge_sums(charges: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def accrued_interest(lines: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def accrued_interest(
+    lines: pl.DataFrame, loans: pl.DataFrame, as_of: date, sums: pl.DataFrame
+) -> pl.DataFrame:
     """(loan_key, _accrued): the current period's contractual interest accrued by as_of, less what was paid
     on it, never below zero (half-up: ⌊(2·interest·elapsed + length) / (2·length)⌋, in Int128).
 
     The current installment is the first not yet due in (due date, seq) order (due dates rise with seq;
     accelerated ones are due by as_of); its period starts on the due date before it — the latest due date
     on or before as_of — or on disbursement. ``lines`` may be in any order: the earliest future due date
-    of each loan comes from a group-by, its installments (rarely more than one) from a filter, the first
-    by seq from a sort of those alone."""
+    of each loan comes from ``sums`` (``line_sums``: ``_soonest``, ``_earlier``), its installments (rarely
+    more than one) from a filter, the first by seq from a sort of those alone."""
     due = pl.col("due_date") <= as_of
-    earlier = lines.lazy().filter(due).group_by(KEY).agg(pl.col("due_date").max().alias("_earlier"))
-    soonest = lines.lazy().filter(~due).group_by(KEY).agg(pl.col("due_date").min()).collect()
-    by_key = pl.repeat(None, loans.height, dtype=pl.Date, eager=True).scatter(
-        soonest[KEY], soonest["due_date"]
-    )
+    earlier = sums.lazy().select(KEY, "_earlier")
+    by_key = pl.repeat(None, loans.height, dtype=pl.Date, eager=True).scatter(sums[KEY], sums["_soonest"])
     current = (
         lines.lazy()
         .with_columns(by_key.gather(lines[KEY]).alias("_soonest"))
@@ -125,11 +128,12 @@ def accrued_interest(lines: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> p
 def amounts(lines: pl.DataFrame, charges: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """AMOUNTS for every loan of ``loans`` (keyed, with disbursed_on and unapplied_credit); ``lines``: the
     keyed ledger lines; ``charges``: LEDGER_CHARGES."""
+    sums = line_sums(lines, as_of)
     frame = (
         loans.select(KEY, pl.col("unapplied_credit").alias("unapplied_credit_fen"))
-        .join(line_sums(lines, as_of), on=KEY, how="left")
+        .join(sums.drop("_earlier", "_soonest"), on=KEY, how="left")
         .join(charge_sums(charges, loans), on=KEY, how="left")
-        .join(accrued_interest(lines, loans, as_of), on=KEY, how="left")
+        .join(accrued_interest(lines, loans, as_of, sums), on=KEY, how="left")
         .with_columns(pl.exclude(KEY).fill_null(0))
         .with_columns((pl.col("_installment_fees") + pl.col("_fee_charges")).alias("fees_fen"))
         .with_columns(pl.sum_horizontal(_COMPONENTS).alias("total_overdue_fen"))

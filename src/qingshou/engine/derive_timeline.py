@@ -63,22 +63,36 @@ def keyed_lines(lines: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     Strings are touched once per run of equal ``loan_id`` (the replay writes each loan's lines together):
     the runs get their key by a join on the run heads, the rows by position."""
     runs = lines.select(pl.col("loan_id").rle_id().alias("_run"))["_run"]
-    heads = lines.select(pl.col("loan_id").filter(_new_run(pl.col("loan_id"))))
+    # the first row of each run, found on the run ids (rising by one): the strings are not shifted
+    count = int(runs[-1]) + 1 if runs.len() else 0
+    firsts = runs.search_sorted(pl.int_range(count, eager=True).cast(runs.dtype), side="left")
+    heads = lines["loan_id"].gather(firsts).to_frame()
     head_keys = heads.join(loans.select("loan_id", KEY), on="loan_id", how="left", maintain_order="left")[KEY]
     if head_keys.null_count() or head_keys.n_unique() != loans.height:
         _refuse_mismatch(lines["loan_id"].unique().sort(), loans["loan_id"])
-    return lines.drop("loan_id").with_columns(head_keys.gather(runs).alias(KEY))
+    columns = [lines[name] for name in lines.columns if name != "loan_id"]
+    keys = head_keys.gather(runs).alias(KEY)
+    return pl.DataFrame([*columns, chunked_like(keys, lines)])
+
+
+def chunked_like(column: pl.Series, frame: pl.DataFrame) -> pl.Series:
+    """``column`` cut into the chunks of ``frame``'s first column (slices, no copy). The replay hands its
+    lines on in two chunks (the head lines, then the untouched ones); a column added in one chunk would make
+    Polars copy the whole frame into one chunk to align them — gigabytes at a million loans."""
+    lengths = frame.to_series(0).chunk_lengths() if frame.width else []
+    if len(lengths) < 2 or sum(lengths) != column.len():
+        return column
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(column.slice(start, length))
+        start += length
+    return pl.concat(parts, rechunk=False)
 
 
 def in_due_order(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` (lines with loan_key, due_date, seq) in (loan_key, due date, seq) order, the key flagged
     sorted: the order every window helper below needs."""
     return frame.sort(KEY, "due_date", "seq").with_columns(pl.col(KEY).set_sorted())
-
-
-def _new_run(column: pl.Expr) -> pl.Expr:
-    """True where ``column`` differs from the row before (and on the first row)."""
-    return (column != column.shift(1)).fill_null(True)
 
 
 def _refuse_mismatch(with_lines: pl.Series, loan_ids: pl.Series) -> None:
@@ -154,13 +168,14 @@ def timeline(
     error naming the loan (the replay would have refused it)."""
     rules = loans.select(KEY, "product_id").join(product_rules(products), on="product_id", how="left")
     rules = rules.sort(KEY)
-    frame = lines.with_columns(
+    added = lines.select(
         per_loan(rules, "grace_days").alias("_grace_days"),
         per_loan(rules, "shifted").alias("_shifted"),
         per_loan(rules, "effective_origin").alias("_effective_origin"),
         (pl.col("due_date") <= as_of).alias("past"),
-        _next_business_days(lines["due_date"], calendar),
     )
+    added = added.with_columns(_next_business_days(lines["due_date"], calendar))
+    frame = pl.DataFrame([*lines.get_columns(), *(chunked_like(c, lines) for c in added.get_columns())])
     _refuse_unshiftable(frame, loans)
     effective = pl.when(pl.col("_shifted")).then(pl.col("_next_business_day")).otherwise(pl.col("due_date"))
     return frame.with_columns(

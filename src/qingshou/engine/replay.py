@@ -82,7 +82,8 @@ def _head_state(facts: Facts, opening: Jump, general: pl.Series, ledgers: Ledger
     state: dict[str, pl.Series] = {}
     for name in LEDGER_STATE:
         if name in opening.rows.columns:
-            column = opening.rows[name].clone()
+            # taken out of the opening (not needed after this): the only owner, so scattered in place
+            column = opening.rows.drop_in_place(name)
         else:
             column = pl.repeat(0, facts.lines.height, dtype=pl.Int64, eager=True).rename(name)
         column.scatter(general, replayed[name])
@@ -127,29 +128,41 @@ def _frames(
 def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
     """Every line of the schedule (LEDGER_LINES): first the head lines (accelerated amounts, replayed state),
     then the others, as scheduled and untouched (nothing paid; settled on disbursement when owing nothing).
-    Each part is in (loan, seq) order; built column by column, each column written once into one chunk
-    (the derivation adds single-chunk columns: a frame chunked otherwise would be copied whole to align)."""
+    Each part is in (loan, seq) order; built column by column so that no column is copied twice."""
     schedule, facts = prepared.schedule, prepared.facts
     head = prepared.head
     rest = schedule.filter(~head)
     nothing_owed = rest.select(pl.col("principal") + pl.col("interest") + pl.col("fee") == 0).to_series()
-    disbursed = facts.loans["disbursed"].gather(rest["loan"])
-    untouched = {name: pl.repeat(0, rest.height, dtype=pl.Int64, eager=True) for name in LEDGER_STATE}
-    untouched["settled"] = pl.select(
-        pl.when(pl.lit(nothing_owed)).then(pl.lit(disbursed)).otherwise(NO_DAY)
-    ).to_series()
+    untouched = {
+        name: pl.repeat(0, rest.height, dtype=pl.Int64, eager=True)
+        for name in LEDGER_STATE
+        if name != "settled"
+    }
+    if nothing_owed.any():
+        disbursed = facts.loans["disbursed"].gather(rest["loan"])
+        untouched_settled = _dates(
+            pl.select(pl.when(pl.lit(nothing_owed)).then(pl.lit(disbursed)).otherwise(NO_DAY)).to_series()
+        )
+    else:  # the usual case: no untouched line is settled (no column of days to build and convert)
+        untouched_settled = pl.repeat(None, rest.height, dtype=pl.Date, eager=True)
     scheduled = {"due": "due", "principal": "principal", "interest": "interest", "fee": "fee"}
     columns: dict[str, pl.Series] = {
-        "loan_id": pl.concat([prepared.line_ids.filter(head), prepared.line_ids.filter(~head)]),
-        "seq": pl.concat([facts.lines["seq"].cast(pl.Int32), rest["seq"].cast(pl.Int32)]),
+        # one chunk per part, as every other column: a frame chunked alike is never copied to align it
+        "loan_id": pl.concat(
+            [prepared.line_ids.filter(head).rechunk(), prepared.line_ids.filter(~head).rechunk()],
+            rechunk=False,
+        ),
+        "seq": pl.concat([facts.lines["seq"], rest["seq"]]).cast(pl.Int32),
     }
     for name, source in scheduled.items():
-        columns[name] = pl.concat([facts.lines[source], rest[source]])
+        columns[name] = pl.concat([facts.lines[source], rest[source]], rechunk=False)
     columns["accelerated"] = pl.concat(
-        [facts.lines["accelerated"], pl.repeat(False, rest.height, dtype=pl.Boolean, eager=True)]
+        [facts.lines["accelerated"], pl.repeat(False, rest.height, dtype=pl.Boolean, eager=True)],
+        rechunk=False,
     )
     for name in LEDGER_STATE:
-        columns[name] = pl.concat([head_state[name], untouched[name]])
+        if name != "settled":
+            columns[name] = pl.concat([head_state[name], untouched[name]], rechunk=False)
     named = {
         "loan_id": columns["loan_id"],
         "seq": columns["seq"],
@@ -158,7 +171,7 @@ def _lines(prepared: Prepared, head_state: pl.DataFrame) -> pl.DataFrame:
         "interest_due": columns["interest"],
         "fee_due": columns["fee"],
         **{name: columns[name] for name in LEDGER_STATE if name != "settled"},
-        "settled_on": _dates(columns["settled"]),
+        "settled_on": pl.concat([_dates(head_state["settled"]), untouched_settled], rechunk=False),
         "accelerated": columns["accelerated"],
     }
     return pl.DataFrame({name: named[name].rename(name) for name in schema.LEDGER_LINES})

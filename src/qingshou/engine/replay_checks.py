@@ -39,6 +39,12 @@ class _Check:
     what: pl.Expr
 
 
+def holds(frame: pl.DataFrame, check: pl.Expr) -> bool:
+    """The value of ``check`` (a boolean reduction such as ``any`` or ``all``) over ``frame``, computed by the
+    streaming engine a slice at a time: no temporary column as long as the frame (tens of millions of rows)."""
+    return bool(frame.lazy().select(check).collect(engine="streaming").item())
+
+
 def _text(template: str, *columns: str) -> pl.Expr:
     return pl.format(template, *(pl.col(column) for column in columns))
 
@@ -59,7 +65,7 @@ def _errors(
     whether any row is bad; the messages are only built for the bad rows (``loan_ids``: by position, for
     frames without a ``loan_id``)."""
     bad = pl.any_horizontal(c.bad.fill_null(False) for c in checks)
-    if frame.height == 0 or not frame.select(bad.any()).item():
+    if frame.height == 0 or not holds(frame, bad.any()):
         return _empty()
     frame = frame.with_columns(row_order.alias("_order")).filter(bad)
     if loan_ids is not None:
@@ -288,8 +294,7 @@ def _schedule_row_errors(lines: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFra
     broken = ~(seq_ok & due_ok & amounts_ok).fill_null(False)
     firsts = _with_disbursed(lines.filter(first), loans)
     if lines.height == 0 or not (
-        lines.select(broken.any()).item()
-        or firsts.select((pl.col("due") <= pl.col("disbursed")).any()).item()
+        holds(lines, broken.any()) or firsts.select((pl.col("due") <= pl.col("disbursed")).any()).item()
     ):
         return _empty()
     row = pl.int_range(pl.len(), dtype=pl.Int64)
@@ -383,7 +388,7 @@ def _with_repeats(frame: pl.DataFrame, id_column: str) -> pl.DataFrame:
     same_after = (pl.col("pos") == pl.col("pos").shift(-1)) & (
         pl.col(id_column) == pl.col(id_column).shift(-1)
     )
-    if frame.height == 0 or frame.select(_in_order("pos", id_column)).item():
+    if frame.height == 0 or holds(frame, _in_order("pos", id_column)):
         return frame.with_columns((same_before | same_after).fill_null(False).alias("repeated"))
     hashed = frame.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), "pos", pl.col(id_column).hash().alias("hash")

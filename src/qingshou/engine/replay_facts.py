@@ -332,17 +332,18 @@ def _by_loan(frame: pl.DataFrame, index: pl.DataFrame, order: Sequence[str]) -> 
     frame = frame.drop("loan_id").rechunk()
     if frame.height == 0:
         return frame.with_columns(pl.lit(0, pl.Int64).alias("pos")), True
-    runs = ids.rle().struct.unnest()
+    # each row's run of equal loan ids (one pass over the strings); a run's id is its first row's
+    run_of_row = ids.rle_id()
+    count = int(run_of_row[-1]) + 1
+    firsts = run_of_row.search_sorted(pl.int_range(count, eager=True).cast(run_of_row.dtype), side="left")
+    runs = ids.gather(firsts).rename("value").to_frame()
     runs = runs.join(index, left_on="value", right_on="loan_id", how="left", maintain_order="left")
-    starts = (runs["len"].cast(pl.Int64).cum_sum() - runs["len"].cast(pl.Int64)).slice(1)
-    run_of_row = pl.repeat(0, frame.height, dtype=pl.Int64, eager=True).rename("run")
-    run_of_row.scatter(starts, 1)
-    keyed = frame.with_columns(runs["pos"].fill_null(-1).gather(run_of_row.cum_sum()).alias("pos"))
+    keyed = frame.with_columns(runs["pos"].fill_null(-1).gather(run_of_row).alias("pos"))
     unknown = runs["pos"].null_count() > 0
     if unknown:
         keyed = keyed.filter(pl.col("pos") >= 0)
     keys = ["pos", *order]
-    if keyed.select(_sorted_by(keys)).item():
+    if replay_checks.holds(keyed, _sorted_by(keys)):
         return keyed, not unknown
     return keyed.sort(keys, nulls_last=True), False
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from qingshou.engine import schema
 from qingshou.engine.book import Book
 from qingshou.engine.derive import derive_snapshot
+from qingshou.engine.derive_timeline import KEY, keyed_lines, keyed_loans
 
 ORDER = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -48,3 +49,37 @@ def test_c2_c6_snapshot_ignores_line_order(case: tuple[Book, date]) -> None:
             ):
                 got = derive_snapshot(book, reordered(ledger, lines), as_of, CAL_FRAME, before)
                 assert got.equals(expected), as_of
+
+
+def in_chunks(lines: pl.DataFrame, *, aligned: bool) -> pl.DataFrame:
+    """The same rows cut into three chunks per column, at the same rows (``aligned``, as the replay hands
+    them on: head lines, then the untouched ones) or with ``loan_id`` cut at other rows than the rest."""
+    third = max(lines.height // 3, 1)
+    pieces = pl.concat(
+        [lines.slice(0, third), lines.slice(third, third), lines.slice(2 * third)], rechunk=False
+    )
+    if aligned:
+        return pieces
+    ids = pl.concat([lines["loan_id"].slice(0, 1), lines["loan_id"].slice(1)], rechunk=False)
+    return pl.DataFrame([ids, *(pieces[name] for name in lines.columns if name != "loan_id")])
+
+
+@ORDER
+@given(cure_books())
+def test_c2_c6_snapshot_ignores_how_the_lines_are_chunked(case: tuple[Book, date]) -> None:
+    """Columns added to the lines keep the lines' chunks (no copy of the whole frame into one chunk to align
+    them); whatever the chunks, the snapshot is the same."""
+    book, first = case
+    as_of = first + timedelta(days=200)
+    ledger = ledgers_of(book, as_of)
+    expected = derive_snapshot(book, ledger, as_of, CAL_FRAME, None)
+    loans = keyed_loans(ledger.loans, book.loans)
+    for aligned in (True, False):
+        lines = in_chunks(ledger.lines, aligned=aligned)
+        got = derive_snapshot(book, reordered(ledger, lines), as_of, CAL_FRAME, None)
+        assert got.equals(expected), aligned
+        keyed = keyed_lines(lines, loans)
+        assert keyed.drop(KEY).equals(lines.drop("loan_id"))
+        assert keyed[KEY].equals(keyed_lines(lines.rechunk(), loans)[KEY])
+        if aligned and lines.height > 2:
+            assert keyed[KEY].chunk_lengths() == lines["seq"].chunk_lengths()
