@@ -26,7 +26,14 @@ $(SYSSTAMP):
 $(MO): src/qingshou/locale/zh_Hans/LC_MESSAGES/django.po $(SYSSTAMP)
 	msgfmt --check -o $@ $<
 
-setup: $(STAMP) $(MO)
+# Front-end assets (htmx.org from npm, pinned by package-lock.json); re-run only when the lock changes.
+# Without npm the site still works, without in-page updates (docs/security.md).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $(NODE_STAMP); \
+	else echo "npm not found: htmx not installed, pages work without in-page updates" >&2; fi
+
+setup: $(STAMP) $(MO) $(NODE_STAMP)
 
 system: $(SYSSTAMP)
 

@@ -25,3 +25,9 @@ def django_db_modify_db_settings(
     if database["ENGINE"] == "django.db.backends.sqlite3":
         folder = tmp_path_factory.mktemp("database")
         database.setdefault("TEST", {})["NAME"] = str(folder / "test_qingshou.sqlite3")
+
+
+# The workbench's fixtures (issue 5): make_user(role, **profile), client_for(user).
+from workbench_support import audit_triggers_survive_flush, client_for, make_user  # noqa: E402
+
+__all__ = ["audit_triggers_survive_flush", "client_for", "make_user"]

@@ -10,7 +10,10 @@ site is served over HTTPS. The UI speaks Chinese (zh-Hans) by default, English o
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONE, SELF
 
 from qingshou import config
 
@@ -42,10 +45,14 @@ INSTALLED_APPS = [
     "qingshou.apps.notices",
     "qingshou.apps.field",
     "django_q",
+    # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
+    "axes",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +60,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qingshou.urls"
@@ -61,7 +72,7 @@ WSGI_APPLICATION = "qingshou.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -100,6 +111,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = config.var_dir() / "static"
+# Our CSS, and htmx from npm (package.json; `npm ci` fills node_modules — without it pages still render,
+# only the in-page updates fall back to full page loads). WhiteNoise serves both, straight from the finders
+# in development and `qingshou serve`; production serves the collected, hashed files (settings_production).
+_NODE_MODULES = BASE_DIR.parent.parent / "node_modules"
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
+if (_NODE_MODULES / "htmx.org" / "dist").is_dir():
+    STATICFILES_DIRS.append(("htmx", _NODE_MODULES / "htmx.org" / "dist"))
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root even when unused
 
 # Cookies and headers: safe defaults everywhere; the HTTPS-only ones when the site is served over HTTPS.
 _HTTPS = os.environ.get("QINGSHOU_HTTPS", "").strip().lower() in {"1", "true", "yes", "on"}
@@ -116,6 +136,43 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _HTTPS else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Authentication: django-axes first (it refuses locked-out credentials), then the model backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): 5 failed logins for one username from one address lock that pair out for
+# 15 minutes; a successful login resets the count. The lockout answers 429 with the lockout page.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Content Security Policy (django-csp): everything from our own origin, no inline scripts or styles, no
+# framing. htmx is configured through its <meta name="htmx-config"> tag (no eval, no injected styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 CSRF_TRUSTED_ORIGINS = [
     origin.strip()
     for origin in os.environ.get("QINGSHOU_CSRF_TRUSTED_ORIGINS", "").split(",")
@@ -212,3 +269,24 @@ QINGSHOU_COMPLIANCE = {
 QINGSHOU_COLLECTION = {
     "contact_time": os.environ.get("QINGSHOU_CONTACT_TIME", "").strip() or "09:00",
 }
+
+# Case assignment (分案, issue 5, docs/workbench.md): rules tried in order, the first that matches an
+# unassigned open case places it with a team (then balanced across its collectors) or an agency. Conditions
+# left out match anything: buckets (the lead loan's), regions (the borrower's), products (the lead loan's),
+# min_amount / max_amount (the borrower's total overdue, yuan, inclusive). Unmatched cases stay unassigned.
+QINGSHOU_ASSIGNMENT: dict[str, object] = {
+    "rules": [],
+    "lock_minutes": 30,
+}
+# Promises to pay (issue 5): an instalment is kept when paid short by at most the larger of
+# tolerance_amount (yuan) and tolerance_share (fraction of the instalment); grace_days calendar days after its
+# date still count.
+QINGSHOU_PROMISES = {
+    "tolerance_amount": os.environ.get("QINGSHOU_PROMISE_TOLERANCE", "").strip() or "1.00",
+    "tolerance_share": os.environ.get("QINGSHOU_PROMISE_TOLERANCE_SHARE", "").strip() or "0.01",
+    "grace_days": int(os.environ.get("QINGSHOU_PROMISE_GRACE_DAYS", "").strip() or "3"),
+}
+
+# Uploaded files (field-visit photos): under var/, served only through the field app's scoped view — no
+# public media URL.
+MEDIA_ROOT = config.var_dir() / "media"

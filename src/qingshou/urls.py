@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from qingshou.apps.accounts.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("qingshou.apps.accounts.urls")),
     path("audit/", include("qingshou.apps.audit.urls")),

@@ -15,6 +15,8 @@ import pytest
 from django.test import override_settings
 from eod_support import BOOK_DAY, NEEDS_KERNEL, SimulatedBook, lake, load_book, simulated_book
 
+from qingshou.apps.accounts.models import Team
+from qingshou.apps.accounts.roles import Role
 from qingshou.apps.cases.models import Action, Case, CaseEvent
 from qingshou.apps.cases.services.daily import ENGINE_INITIATOR_ID
 from qingshou.apps.contacts.models import ContactAttempt, ContactParty
@@ -23,6 +25,7 @@ from qingshou.apps.eod.services.run import run_eod
 from qingshou.apps.notices.models import Outbox
 from qingshou.apps.notices.services.templates import load_default_templates
 from qingshou.apps.strategy.services import apply_strategy
+from workbench_support import create_user
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db(transaction=True), NEEDS_KERNEL]
 
@@ -318,3 +321,23 @@ def test_a_backfilled_day_whose_contact_day_has_passed_sends_nothing(book: Path)
     run_eod(BEFORE)  # its contact day is the book's day, before today
     assert Action.objects.filter(as_of=BEFORE, action="sms").exists()
     assert not Outbox.objects.exists()
+
+
+def test_new_cases_are_assigned_after_the_commit_by_the_rules_balancing_collectors(book: Path) -> None:
+    """分案 after EOD: every case opened today goes to the team of the catch-all rule, spread over its two
+    collectors by workload (issue 5); the run's summary says so."""
+    team = Team.objects.create(name="电催一组")
+    first, second = (create_user(Role.COLLECTOR, team=team) for _ in range(2))
+    rules = {"rules": [{"name": "all", "team": team.name}], "lock_minutes": 30}
+    with override_settings(QINGSHOU_ASSIGNMENT=rules):
+        summary = run_eod(DAY).as_json()["collection"]
+    cases = Case.objects.filter(status="open")
+    assert cases.exists()
+    assert set(cases.values_list("team_id", flat=True)) == {team.pk}
+    counts = {user.pk: cases.filter(collector=user).count() for user in (first, second)}
+    assert abs(counts[first.pk] - counts[second.pk]) <= 1
+    assert sum(counts.values()) == cases.count()
+    assert summary["assigned"]["to_collectors"] == {
+        first.username: counts[first.pk],
+        second.username: counts[second.pk],
+    }

@@ -61,6 +61,8 @@ def _register() -> None:
         "compliance",
         "notices",
         "worker",
+        "assign",
+        "users",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

@@ -1,8 +1,12 @@
-"""URLs of the audit app."""
+"""URLs of the audit app (included under ``audit/``)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from qingshou.apps.audit import views
 
 app_name = "audit"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.event_list, name="list"),
+]

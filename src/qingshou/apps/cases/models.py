@@ -18,11 +18,13 @@ Table names are explicit because the EOD run writes them in bulk through ADBC. M
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingshou.apps.accounts.models import Agency, Team
 from qingshou.apps.loans.models import ID_LENGTH, Borrower
 
 NAME_LENGTH = 100
@@ -58,6 +60,35 @@ class Case(models.Model):
     segment = models.CharField(_("segment"), max_length=NAME_LENGTH, blank=True, default="")
     path = models.CharField(_("treatment path"), max_length=NAME_LENGTH, blank=True, default="")
     arm = models.CharField(_("arm"), max_length=32, blank=True, default="")
+    # Who works the case (the workbench, issue 5; row-level scoping: qingshou.apps.accounts.scoping).
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("collector"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases", verbose_name=_("team")
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("agency"),
+    )
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("locked by"),
+    )
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
     class Meta:
         db_table = "qs_case"
@@ -189,9 +220,116 @@ class Promise(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    taken_on = models.DateField(_("taken on"), null=True, blank=True)
+    evaluated_on = models.DateField(_("evaluated on"), null=True, blank=True)
 
     class Meta:
         db_table = "qs_promise"
         verbose_name = _("promise to pay")
         verbose_name_plural = _("promises to pay")
         constraints = (models.CheckConstraint(condition=Q(amount_fen__gt=0), name="qs_promise_positive"),)
+
+
+# --- the workbench (issue 5): promise instalments, call-backs, what a collector recorded on a contact -------
+
+
+class PromiseInstalment(models.Model):
+    """One instalment of a promise to pay (amount and date), with its evaluation (``domain.promises``).
+
+    ``Promise.amount_fen`` is the sum of its instalments and ``Promise.due_on`` the last instalment's date;
+    ``Promise.status`` is the overall status."""
+
+    promise = models.ForeignKey(
+        Promise,
+        on_delete=models.CASCADE,
+        db_column="promise_id",
+        related_name="instalments",
+        verbose_name=_("promise to pay"),
+    )
+    seq = models.PositiveSmallIntegerField(_("number"))
+    due_on = models.DateField(_("due on"))
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Promise.Status.choices, default=Promise.Status.PENDING
+    )
+    covered_fen = models.BigIntegerField(_("received by the deadline (fen)"), default=0)
+
+    class Meta:
+        db_table = "qs_promise_instalment"
+        verbose_name = _("promise instalment")
+        verbose_name_plural = _("promise instalments")
+        ordering = ("promise_id", "seq")
+        constraints = (
+            models.UniqueConstraint(fields=["promise", "seq"], name="qs_promise_instalment_seq"),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="qs_promise_instalment_positive"),
+        )
+        indexes = (models.Index(fields=["status"], name="qs_promise_instalment_status"),)
+
+
+class CallBack(models.Model):
+    """A call-back a collector agreed with the borrower: shown first in the queue on its day until done."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, db_column="case_id", related_name="callbacks", verbose_name=_("case")
+    )
+    at = models.DateTimeField(_("call back at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "qs_callback"
+        verbose_name = _("call-back")
+        verbose_name_plural = _("call-backs")
+        indexes = (models.Index(fields=["at"], name="qs_callback_at"),)
+
+
+class ContactNote(models.Model):
+    """What a person recorded with a contact attempt beyond its result: the reason for delinquency and notes.
+
+    One per attempt a user started from the case page (``qs_contact_attempt`` keeps the decision and result)."""
+
+    class Reason(models.TextChoices):
+        UNEMPLOYMENT = "unemployment", _("unemployment")
+        ILLNESS = "illness", _("illness")
+        BUSINESS_FAILURE = "business_failure", _("business failure")
+        DISPUTE = "dispute", _("dispute")
+        REFUSAL = "refusal", _("refusal to pay")
+        FORGOT = "forgot", _("forgot to pay")
+        OTHER = "other", _("other")
+
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        db_column="case_id",
+        related_name="contact_notes",
+        verbose_name=_("case"),
+    )
+    attempt = models.OneToOneField(
+        "contacts.ContactAttempt",
+        on_delete=models.PROTECT,
+        db_column="attempt_id",
+        related_name="note",
+        verbose_name=_("contact attempt"),
+    )
+    reason = models.CharField(_("reason for delinquency"), max_length=20, choices=Reason.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        db_table = "qs_contact_note"
+        verbose_name = _("contact note")
+        verbose_name_plural = _("contact notes")

@@ -18,6 +18,7 @@ import polars as pl
 from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.loans.models import Loan
 from qingshou.domain.compliance import ComplianceProfile, ContactFacts, PartyKind
+from qingshou.domain.privacy import mask_contact_address
 from qingshou.engine.compliance import FACTS
 
 #: Results that count as a failed attempt to reach the debtor (失联 after ``unreachable_after_failures``).
@@ -256,16 +257,10 @@ def local_day(moment: datetime, zone_name: str, profile: ComplianceProfile) -> d
 
 
 def mask_address(value: str) -> str:
-    """For display: a phone keeps its first 3 and last 4 digits (``138****1234``), an e-mail its first
-    character and domain (``z***@example.com``), a postal address its first 6 characters."""
-    text = value.strip()
-    if "@" in text:
-        local, _, domain = text.partition("@")
-        return f"{local[:1]}***@{domain}"
-    digits = text.replace(" ", "").replace("-", "")
-    if digits.lstrip("+").isdigit():
-        return digits[:3] + "****" + digits[-4:] if len(digits) > 7 else "****" + digits[-2:]
-    return text[:6] + "***" if len(text) > 6 else "***"
+    """For display in the compliance report: a phone keeps its first 3 and last 4 digits (``138****1234``),
+    an e-mail its first character and domain (``z***@example.com``), a postal address its first 6
+    characters (``qingshou.domain.privacy.mask_contact_address``)."""
+    return mask_contact_address(value)
 
 
 def decisions(first: date, last: date, outcome: str | None = None) -> list[dict[str, Any]]:

@@ -568,6 +568,8 @@ class StageNotices:
 
 #: ``context.extras`` key: how many notices the run put into the outbox.
 NOTICES_STAGED: Final = "notices_staged"
+#: ``context.extras`` key: what the case assignment after the commit did (``AssignResult.as_json``).
+ASSIGNED: Final = "assigned"
 
 
 def collection_summary(context: EodContext) -> dict[str, Any]:
@@ -587,4 +589,6 @@ def collection_summary(context: EodContext) -> dict[str, Any]:
         "actions_by_outcome": {str(name): int(count) for name, count in outcomes.items()},
         "notices_staged": int(context.extras.get(NOTICES_STAGED, 0)),
         "strategy_version": found.in_force.version,
+        "field_visits_requested": int(context.extras.get("field_visits_requested", 0)),
+        "assigned": context.extras.get(ASSIGNED, {}),
     }

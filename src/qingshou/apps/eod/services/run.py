@@ -59,7 +59,9 @@ from django.db import connection
 from django.utils import timezone
 
 from qingshou import clock, config
+from qingshou.apps.cases.assignment import assign_cases
 from qingshou.apps.cases.services.daily import (
+    ASSIGNED,
     CheckContacts,
     PlanCollection,
     ReadCollection,
@@ -67,11 +69,14 @@ from qingshou.apps.cases.services.daily import (
     StageNotices,
     WriteActions,
     WriteCases,
+    collection_of,
     collection_summary,
 )
+from qingshou.apps.cases.services.promises import EvaluatePromises, WritePromises
 from qingshou.apps.eod.book import BookRead, read_book
 from qingshou.apps.eod.engines import DEFAULT_ENGINE, Kernel, kernel_for
 from qingshou.apps.eod.models import EodRun
+from qingshou.apps.field.plan import RequestFieldVisits
 from qingshou.apps.loans.errors import FutureDate
 from qingshou.apps.loans.selectors import business_calendar
 from qingshou.domain.errors import DomainError
@@ -286,6 +291,7 @@ COMPUTE_STEPS: Final[tuple[Step, ...]] = (
     ReadPrevious(),
     Compute(),
     ReadCollection(),
+    EvaluatePromises(),
     PlanCollection(),
     ReadContactFacts(),
     CheckContacts(),
@@ -295,8 +301,10 @@ COMPUTE_STEPS: Final[tuple[Step, ...]] = (
 STORE_STEPS: Final[tuple[Step, ...]] = (
     WriteStatuses(),
     ReplaceErrors(),
+    WritePromises(),
     WriteCases(),
     WriteActions(),
+    RequestFieldVisits(),
     StageNotices(),
 )
 
@@ -511,7 +519,22 @@ def run_eod(
             _mark_failed(context, error)
             raise
     _publish(context, report)
+    _assign_new_cases(context, report)
     return _result(context)
+
+
+def _assign_new_cases(context: EodContext, progress: Progress) -> None:
+    """After the commit (the ORM sees the day's cases only then): place the new, unassigned cases with
+    teams, collectors or agencies by the assignment rules (分案). A failure here leaves the day's outputs
+    as committed; it is logged and reported in the run's collection summary."""
+    if collection_of(context) is None:
+        return
+    try:
+        with _timed(context, "assign cases", WRITE_STORE, progress):
+            context.extras[ASSIGNED] = assign_cases(context.as_of).as_json()
+    except Exception as error:
+        logger.exception("EOD run %s for %s: case assignment failed", context.run_id, context.as_of)
+        context.extras[ASSIGNED] = {"error": f"{type(error).__name__}: {error}"}
 
 
 def _open_store(uri: str | None, run: EodRun) -> Store:

@@ -1,0 +1,176 @@
+"""Roles: each a Django group of the same name whose permissions are ``ROLE_PERMISSIONS`` (docs/security.md).
+
+A user has one role (the first of ``Role`` order if they are, unusually, in several groups); a superuser
+counts as ``admin``. ``sync_role_groups`` makes the groups and their permissions equal to the matrix: the
+data migration ``accounts.0002_roles`` runs it and every ``migrate`` runs it again (``post_migrate``), so a
+permission added to the matrix reaches the groups with the next migrate. The matrix is the source of truth:
+permissions an operator adds to a role group by hand are removed by the next sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, Final
+
+from django.apps import apps as global_apps
+from django.apps.registry import Apps
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    """The nine roles of the workbench; the value is the group's name."""
+
+    ADMIN = "admin"
+    STRATEGY_OWNER = "strategy_owner"
+    SUPERVISOR = "supervisor"
+    COLLECTOR = "collector"
+    FIELD_AGENT = "field_agent"
+    LEGAL_OFFICER = "legal_officer"
+    AGENCY_USER = "agency_user"
+    RISK_MANAGER = "risk_manager"
+    AUDITOR = "auditor"
+
+
+#: Display names (the group name stays the code).
+ROLE_LABELS: Final = {
+    Role.ADMIN: _("administrator"),
+    Role.STRATEGY_OWNER: _("strategy owner"),
+    Role.SUPERVISOR: _("supervisor"),
+    Role.COLLECTOR: _("collector"),
+    Role.FIELD_AGENT: _("field agent"),
+    Role.LEGAL_OFFICER: _("legal officer"),
+    Role.AGENCY_USER: _("agency user"),
+    Role.RISK_MANAGER: _("risk manager"),
+    Role.AUDITOR: _("auditor"),
+}
+
+_VIEW_BOOK: Final = (
+    "cases.view_case",
+    "cases.view_caseevent",
+    "cases.view_action",
+    "cases.view_promise",
+    "loans.view_borrower",
+    "loans.view_loan",
+    "loans.view_installment",
+    "loans.view_payment",
+    "contacts.view_contactparty",
+    "contacts.view_contactattempt",
+)
+_WORK: Final = ("accounts.work_cases", "cases.add_promise", "contacts.add_contactattempt")
+
+#: Role → the permissions of its group (``app_label.codename``). Row-level scope is separate
+#: (``qingshou.apps.accounts.scoping``): a permission never widens what a user can see.
+ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
+    Role.ADMIN: (
+        *_VIEW_BOOK,
+        *_WORK,
+        "accounts.reveal_pii",
+        "accounts.assign_cases",
+        "accounts.approve",
+        "accounts.visit_field",
+        "accounts.manage_strategy",
+        "accounts.view_team",
+        "accounts.add_team",
+        "accounts.change_team",
+        "accounts.view_agency",
+        "accounts.add_agency",
+        "accounts.change_agency",
+        "accounts.view_profile",
+        "accounts.add_profile",
+        "accounts.change_profile",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "audit.view_auditevent",
+        "strategy.view_strategyversion",
+        "eod.view_loanstatus",
+    ),
+    Role.STRATEGY_OWNER: (*_VIEW_BOOK, "accounts.manage_strategy", "strategy.view_strategyversion"),
+    Role.SUPERVISOR: (
+        *_VIEW_BOOK,
+        *_WORK,
+        "accounts.reveal_pii",
+        "accounts.assign_cases",
+        "accounts.approve",
+        "accounts.view_team",
+        "accounts.view_profile",
+    ),
+    Role.COLLECTOR: (*_VIEW_BOOK, *_WORK, "accounts.reveal_pii"),
+    Role.FIELD_AGENT: ("accounts.visit_field", "accounts.reveal_pii"),
+    Role.LEGAL_OFFICER: (*_VIEW_BOOK, *_WORK, "accounts.reveal_pii", "accounts.approve"),
+    Role.AGENCY_USER: (*_VIEW_BOOK, *_WORK),
+    Role.RISK_MANAGER: (*_VIEW_BOOK, "strategy.view_strategyversion", "eod.view_loanstatus"),
+    Role.AUDITOR: (*_VIEW_BOOK, "audit.view_auditevent", "accounts.view_team", "accounts.view_profile"),
+}
+
+
+_CACHE: Final = "_qingshou_role"
+
+
+def role_of(user: Any) -> Role | None:
+    """The user's role: a superuser is ``admin``; else the first role (in ``Role`` order) among their
+    groups; ``None`` for an anonymous or inactive user or one in no role group."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    if _CACHE in user.__dict__:
+        cached: Role | None = user.__dict__[_CACHE]
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((role for role in Role if role.value in names), None)
+    user.__dict__[_CACHE] = role
+    return role
+
+
+def forget_role(user: Any) -> None:
+    """Drop the role cached on this user object (after changing their groups)."""
+    user.__dict__.pop(_CACHE, None)
+
+
+def has_role(user: Any, *roles: Role) -> bool:
+    """Whether the user's role is one of ``roles``."""
+    return role_of(user) in roles
+
+
+def _permissions(apps: Apps, names: Iterable[str]) -> list[Any]:
+    permission_model = apps.get_model("auth", "Permission")
+    wanted: set[tuple[str, str]] = set()
+    for name in names:
+        app_label, _dot, codename = name.partition(".")
+        wanted.add((app_label, codename))
+    found = list(
+        permission_model.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted},
+            codename__in={codename for _, codename in wanted},
+        ).select_related("content_type")
+    )
+    by_name = {(p.content_type.app_label, p.codename): p for p in found}
+    missing = sorted(f"{app}.{codename}" for app, codename in wanted if (app, codename) not in by_name)
+    if missing:
+        raise LookupError(f"role permissions not found (run migrate?): {', '.join(missing)}")
+    return [by_name[key] for key in wanted]
+
+
+def ensure_permissions(apps: Apps = global_apps) -> None:
+    """Create the model permissions of every installed app (Django does it after ``migrate``; a data
+    migration needs them earlier)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        if apps is global_apps:
+            create_permissions(app_config, apps=apps, verbosity=0)
+            continue
+        app_config.models_module = True  # type: ignore[assignment]  # historical configs have none
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+
+def sync_role_groups(apps: Apps = global_apps) -> None:
+    """Create the nine groups and set each one's permissions to ``ROLE_PERMISSIONS`` (idempotent)."""
+    group_model = apps.get_model("auth", "Group")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role.value)
+        group.permissions.set(_permissions(apps, names))
