@@ -44,10 +44,12 @@ INSTALLED_APPS = [
     "qingshou.apps.cases",
     "qingshou.apps.notices",
     "qingshou.apps.field",
+    "qingshou.apps.api",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",
     "django_htmx",
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from qingshou.apps.accounts.views import home
+from qingshou.apps.api.api import api
 
 urlpatterns = [
     path("", home, name="home"),
@@ -15,4 +16,5 @@ urlpatterns = [
     path("cases/", include("qingshou.apps.cases.urls")),
     path("field/", include("qingshou.apps.field.urls")),
     path("notices/", include("qingshou.apps.notices.urls")),
+    path("api/", api.urls),
 ]

@@ -11,7 +11,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from workbench_book import DAY, Book, make_book
 
 from qingshou import config
 from qingshou.apps.cases.models import Promise, PromiseInstalment
@@ -23,6 +22,7 @@ from qingshou.apps.eod.services.run import EodContext, SharedInputs
 from qingshou.engine import schema
 from qingshou.engine.book import Book as EngineBook
 from qingshou.store import Store
+from workbench_book import DAY, Book, make_book
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +37,7 @@ def engine_book(payments: list[tuple[str, str, date, int]]) -> EngineBook:
     )
     paid = pl.DataFrame(payments, schema=schema.PAYMENTS, orient="row")
     empty = pl.DataFrame()
-    return EngineBook(empty, loans, empty, paid, empty)
+    return EngineBook(empty, loans, empty, paid, empty, empty)
 
 
 def features() -> pl.DataFrame:

@@ -63,6 +63,7 @@ def _register() -> None:
         "worker",
         "assign",
         "users",
+        "api",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

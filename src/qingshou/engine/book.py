@@ -1,7 +1,7 @@
 """The book: every fact the engine needs, as Polars frames with the schemas of ``engine.schema``.
 
 A ``Book`` is what a runner reads from the store (or from Parquet extracts) before a run: products, loans,
-installments, payments and charges. Kernels never read anything else; a test builds a five-row book by hand.
+installments, payments, charges and the stored limitation interruptions. Kernels never read anything else; a test builds a five-row book by hand.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Book:
     installments: pl.DataFrame
     payments: pl.DataFrame
     charges: pl.DataFrame
+    interruptions: pl.DataFrame
 
     @classmethod
     def of(
@@ -35,8 +36,10 @@ class Book:
         installments: pl.DataFrame,
         payments: pl.DataFrame | None = None,
         charges: pl.DataFrame | None = None,
+        interruptions: pl.DataFrame | None = None,
     ) -> Book:
-        """A book with every frame conformed to its schema (missing payments / charges: none)."""
+        """A book with every frame conformed to its schema (missing payments / charges / interruptions:
+        none)."""
         return cls(
             schema.conform(products, schema.PRODUCTS),
             schema.conform(loans, schema.LOANS),
@@ -45,6 +48,10 @@ class Book:
                 payments if payments is not None else schema.empty(schema.PAYMENTS), schema.PAYMENTS
             ),
             schema.conform(charges if charges is not None else schema.empty(schema.CHARGES), schema.CHARGES),
+            schema.conform(
+                interruptions if interruptions is not None else schema.empty(schema.INTERRUPTIONS),
+                schema.INTERRUPTIONS,
+            ),
         )
 
     @property
@@ -61,6 +68,7 @@ class Book:
             self.installments.join(wanted, on="loan_id", how="semi", maintain_order="left"),
             self.payments.join(wanted, on="loan_id", how="semi", maintain_order="left"),
             self.charges.join(wanted, on="loan_id", how="semi", maintain_order="left"),
+            self.interruptions.join(wanted, on="loan_id", how="semi", maintain_order="left"),
         )
 
     def policies(self) -> dict[str, ProductPolicy]:

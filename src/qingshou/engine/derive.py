@@ -88,7 +88,9 @@ def derive_snapshot(
     today = delinquency(lines, loans, policies, as_of)
     classes = classify.classify_loans(lines, today, loans, previous, policies, as_of)
     money = derive_amounts.amounts(lines, ledger.charges, loans, as_of)
-    period = limitation.limitation(limitation.triggers(lines, loans), book.payments, as_of, calendar)
+    period = limitation.limitation(
+        limitation.triggers(lines, loans), limitation.acts(book.payments, book.interruptions), as_of, calendar
+    )
     quotes = (
         loans.select(KEY, "loan_id", "borrower_id", "product_id", pl.lit(as_of, pl.Date).alias("as_of"))
         .join(today.select(KEY, "dpd", "delinquent", "bucket"), on=KEY, how="left")

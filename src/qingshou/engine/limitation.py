@@ -1,7 +1,8 @@
 """Limitation as columns (C7): the start and the expiry of every loan's limitation period at as_of.
 
-The same rules as ``domain.limitation.limitation_expiry`` with the payments received by as_of as the
-interruptions (``domain.quote.payment_interruptions``):
+The same rules as ``domain.limitation.limitation_expiry`` with the payments received by as_of
+(``domain.quote.payment_interruptions``) and the stored interruptions of as_of or earlier (a delivered
+demand, a promise, a plan, a suit: ``Book.interruptions``) as the interruptions (``acts``):
 
 * the trigger is the last due date of the loan's ORIGINAL schedule, or the acceleration date when the loan
   was called on or before as_of and earlier than that; the period starts the day after it. Both are the
@@ -10,7 +11,7 @@ interruptions (``domain.quote.payment_interruptions``):
 * the deadline of a day d is d + 3 years (``add_years``: 29 Feb → 28 Feb), moved to the next business day
   (art. 203); when the calendar cannot say (a year it does not cover) it stays unadjusted and
   ``calendar_confirmed`` is false — ``limitation.business_day_deadline``;
-* the payment days from the start, in order, restart the period while it is still running (d ≤ the
+* the days of those acts from the start, in order, restart the period while it is still running (d ≤ the
   current deadline, adjusted or not as above); one after expiry does not revive it.
 
 Since a deadline only grows with its day, the accepted payments are a prefix of the sorted payment days:
@@ -59,11 +60,22 @@ def with_deadline(chain: pl.LazyFrame, calendar: CalendarFrame) -> pl.LazyFrame:
     )
 
 
+def acts(payments: pl.DataFrame, interruptions: pl.DataFrame) -> pl.DataFrame:
+    """(loan_id, paid_on): the days of every act that can interrupt limitation — each payment and each
+    stored interruption (its ``on`` day under the payments' column name)."""
+    return pl.concat(
+        [
+            payments.select("loan_id", "paid_on"),
+            interruptions.select("loan_id", pl.col("on").alias("paid_on")),
+        ]
+    )
+
+
 def limitation(
     trigger: pl.DataFrame, payments: pl.DataFrame, as_of: date, calendar: CalendarFrame
 ) -> pl.DataFrame:
-    """LIMITATION rows for every loan of ``trigger`` (``triggers``); ``payments``: PAYMENTS rows. One lazy
-    query: the payment join is the costly part on a large book."""
+    """LIMITATION rows for every loan of ``trigger`` (``triggers``); ``payments``: the interrupting acts
+    (``acts``: loan_id, paid_on). One lazy query: the act join is the costly part on a large book."""
     started = trigger.lazy().filter(pl.col("trigger") < as_of)
     paid = (
         payments.lazy()

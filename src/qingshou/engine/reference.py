@@ -11,13 +11,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
 from qingshou.domain.calendar import BusinessCalendar
 from qingshou.domain.errors import DomainError
 from qingshou.domain.ledger import Ledger, replay
+from qingshou.domain.limitation import Interruption
 from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, RepaymentMethod, ScheduledInstallment
 from qingshou.domain.money import from_fen
 from qingshou.domain.policy import ProductPolicy
@@ -37,6 +38,7 @@ class LoanInputs:
     policy: ProductPolicy
     branch: str = ""
     channel: str = ""
+    interruptions: tuple[Interruption, ...] = ()
 
 
 def fen(amount: Decimal) -> int:
@@ -61,6 +63,7 @@ def book_inputs(book: Book) -> Iterator[LoanInputs | InputError]:
     schedules = _grouped(book.installments.sort("loan_id", "seq"))
     payments = _grouped(book.payments.sort("loan_id", "payment_id"))
     charges = _grouped(book.charges.sort("loan_id", "charge_id"))
+    interruptions = _grouped(book.interruptions.sort("loan_id", "on", "kind"))
     for row in book.loans.sort("loan_id").iter_rows(named=True):
         loan_id = row["loan_id"]
         product_id = row["product_id"]
@@ -76,6 +79,7 @@ def book_inputs(book: Book) -> Iterator[LoanInputs | InputError]:
                 payments.get(loan_id, ()),
                 charges.get(loan_id, ()),
                 policies[product_id],
+                interruptions.get(loan_id, ()),
             )
         except (DomainError, ValueError) as exc:
             code = exc.code if isinstance(exc, DomainError) else "invalid_ledger"
@@ -88,6 +92,7 @@ def _loan_inputs(
     payments: Iterable[dict[str, Any]],
     charges: Iterable[dict[str, Any]],
     policy: ProductPolicy,
+    interruptions: Iterable[dict[str, Any]] = (),
 ) -> LoanInputs:
     loan_id = row["loan_id"]
     return LoanInputs(
@@ -121,7 +126,13 @@ def _loan_inputs(
         policy=policy,
         branch=row["branch"] or "",
         channel=row["channel"] or "",
+        interruptions=tuple(Interruption(r["on"], r["kind"], STORED_EVIDENCE) for r in interruptions),
     )
+
+
+#: The evidence of an interruption read from a book (the store keeps the real evidence; the engine needs
+#: only the day).
+STORED_EVIDENCE: Final = "recorded in qs_limitation_interruption"
 
 
 def _grouped(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -138,6 +149,7 @@ def book_from_inputs(inputs: Iterable[LoanInputs]) -> Book:
     installments: list[dict[str, Any]] = []
     payments: list[dict[str, Any]] = []
     charges: list[dict[str, Any]] = []
+    interruptions: list[dict[str, Any]] = []
     for item in inputs:
         terms, policy = item.terms, item.policy
         products[policy.product_id] = product_row(policy)
@@ -187,12 +199,16 @@ def book_from_inputs(inputs: Iterable[LoanInputs]) -> Book:
             }
             for c in item.charges
         )
+        interruptions.extend(
+            {"loan_id": terms.loan_id, "on": i.on, "kind": i.kind} for i in item.interruptions
+        )
     return Book.of(
         pl.DataFrame(list(products.values()), schema=schema.PRODUCTS),
         pl.DataFrame(loans, schema=schema.LOANS),
         pl.DataFrame(installments, schema=schema.INSTALLMENTS),
         pl.DataFrame(payments, schema=schema.PAYMENTS),
         pl.DataFrame(charges, schema=schema.CHARGES),
+        pl.DataFrame(interruptions, schema=schema.INTERRUPTIONS),
     )
 
 
@@ -264,7 +280,14 @@ def reference_quotes(book: Book, as_of: date, calendar: BusinessCalendar) -> Ref
             continue
         try:
             quote = quote_loan(
-                item.terms, item.schedule, item.payments, item.charges, item.policy, calendar, as_of
+                item.terms,
+                item.schedule,
+                item.payments,
+                item.charges,
+                item.policy,
+                calendar,
+                as_of,
+                interruptions=item.interruptions,
             )
         except DomainError as exc:
             errors.append({"loan_id": item.terms.loan_id, "code": exc.code, "message": exc.message})

@@ -63,6 +63,14 @@ PAYMENTS: Final[Schema] = {
     "amount_fen": pl.Int64(),
 }
 
+#: Stored acts that interrupted a loan's limitation period (C7: a delivered demand, a promise, a plan, a
+#: suit …; ``qs_limitation_interruption``) — payments interrupt it by themselves and are not listed here.
+INTERRUPTIONS: Final[Schema] = {
+    "loan_id": pl.String(),
+    "on": pl.Date(),
+    "kind": pl.String(),
+}
+
 #: ``kind`` is the waterfall component the charge is paid as: ``costs`` or ``fees`` (``ChargeKind`` values).
 CHARGES: Final[Schema] = {
     "loan_id": pl.String(),

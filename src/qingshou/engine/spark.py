@@ -73,6 +73,7 @@ BOOK_TABLES: Final[Mapping[str, schema.Schema]] = {
     "installments": schema.INSTALLMENTS,
     "payments": schema.PAYMENTS,
     "charges": schema.CHARGES,
+    "interruptions": schema.INTERRUPTIONS,
 }
 
 #: The per-loan fact tables packed into the fact side, by their ``record`` tag.
@@ -80,6 +81,7 @@ FACT_RECORDS: Final[Mapping[str, str]] = {
     "installment": "installments",
     "payment": "payments",
     "charge": "charges",
+    "interruption": "interruptions",
 }
 
 PARTITION: Final = "partition"
@@ -115,7 +117,7 @@ class SparkRunError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class ParquetBook:
     """Parquet extracts of a book: ``<root>/<table>.parquet`` (a file or a folder of parts) for products,
-    loans, installments, payments and charges, with the columns of ``engine.schema`` (``export_book``)."""
+    loans, installments, payments, charges and interruptions, with the columns of ``engine.schema`` (``export_book``)."""
 
     root: str
 
@@ -301,7 +303,7 @@ def to_polars(table: pa.Table, columns: schema.Schema) -> pl.DataFrame:
 
 
 def read_book(spark: SparkSession, source: BookSource) -> dict[str, DataFrame]:
-    """The book's five tables as Spark frames conformed to ``engine.schema``, by table name."""
+    """The book's tables as Spark frames conformed to ``engine.schema``, by table name."""
     if isinstance(source, Book):
         return {table: to_spark(spark, getattr(source, table), cols) for table, cols in BOOK_TABLES.items()}
     if isinstance(source, ParquetBook):
@@ -319,6 +321,7 @@ _STORE_TABLES: Final[Mapping[str, str]] = {
     "installments": "qs_installment",
     "payments": "qs_payment",
     "charges": "qs_charge",
+    "interruptions": "qs_limitation_interruption",
 }
 _STORE_RATES: Final[Mapping[str, str]] = {
     "penalty_markup_e8": "penalty_markup",
@@ -402,7 +405,7 @@ def loan_side(loans: DataFrame, previous: DataFrame | None, partitions: int) -> 
 
 
 def fact_side(book: Mapping[str, DataFrame], partitions: int) -> DataFrame:
-    """Installments, payments and charges as one tagged union (``record``), each row given its loan's
+    """Installments, payments, charges and interruptions as one tagged union (``record``), each row given its loan's
     ``partition`` (facts of loans the book does not hold are dropped, as the kernel ignores them). The
     partition is computed afresh from the loans, so the two cogroup sides share no column lineage."""
     from pyspark.sql import functions as F
@@ -470,7 +473,14 @@ def group_book(products: pl.DataFrame, loans: pl.DataFrame, facts: pl.DataFrame)
         for record, table in FACT_RECORDS.items()
     }
     loan_rows = loans.select(list(schema.LOANS)) if loans.width else schema.empty(schema.LOANS)
-    return Book.of(products, loan_rows, tables["installments"], tables["payments"], tables["charges"])
+    return Book.of(
+        products,
+        loan_rows,
+        tables["installments"],
+        tables["payments"],
+        tables["charges"],
+        tables["interruptions"],
+    )
 
 
 def group_previous(loans: pl.DataFrame) -> pl.DataFrame:

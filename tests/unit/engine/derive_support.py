@@ -20,6 +20,7 @@ from qingshou.calendars import china_calendar
 from qingshou.domain.calendar import BusinessCalendar
 from qingshou.domain.errors import DomainError
 from qingshou.domain.ledger import Ledger
+from qingshou.domain.limitation import Interruption
 from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, RepaymentMethod, ScheduledInstallment
 from qingshou.domain.money import from_fen
 from qingshou.domain.policy import ProductPolicy
@@ -233,7 +234,15 @@ def random_loan(draw: st.DrawFn, loan_id: str, policy: ProductPolicy, borrower: 
         )
         for index in range(draw(st.integers(0, 2)))
     )
-    return LoanInputs(terms, schedule, payments, charges, policy)
+    interruptions = tuple(  # C7: stored acts (delivered demands, promises) before, during and after the term
+        Interruption(
+            last_due + timedelta(days=draw(st.integers(-200, 1500))),
+            draw(st.sampled_from(["demand_delivered", "promise_to_pay", "suit_filed"])),
+            "receipt",
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return LoanInputs(terms, schedule, payments, charges, policy, interruptions=interruptions)
 
 
 @st.composite

@@ -564,8 +564,8 @@ def test_c2_a_past_due_date_the_calendar_cannot_shift_is_refused_naming_the_loan
         derive_snapshot(book, ledger, date(2024, 3, 1), only_2025, None)
 
 
-def book_rest(book: Book) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    return book.installments, book.payments, book.charges
+def book_rest(book: Book) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    return book.installments, book.payments, book.charges, book.interruptions
 
 
 def test_snapshot_schema_and_first_run_changes() -> None:

@@ -86,6 +86,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         "audit.view_auditevent",
         "strategy.view_strategyversion",
         "eod.view_loanstatus",
+        "api.post_payments",
     ),
     Role.STRATEGY_OWNER: (*_VIEW_BOOK, "accounts.manage_strategy", "strategy.view_strategyversion"),
     Role.SUPERVISOR: (

@@ -1,6 +1,6 @@
 """Reading the book for a run: every fact the engine needs, from the store as Arrow, as an ``engine.Book``.
 
-Five set-based queries through ``qingshou.store.Store`` (ADBC; SQLite and PostgreSQL), inside one read
+Six set-based queries through ``qingshou.store.Store`` (ADBC; SQLite and PostgreSQL), inside one read
 transaction so the tables are read at one point in time. Conversions, all exact:
 
 * rates and the penalty markup are ``DECIMAL(12, 8)``: read as text with 8 decimals (``Store.decimal_text``)
@@ -110,11 +110,12 @@ def read_loans(store: Store) -> pl.DataFrame:
 
 
 def read_facts(store: Store) -> dict[str, pl.DataFrame]:
-    """Installments, payments and charges as their engine schemas."""
+    """Installments, payments, charges and the stored limitation interruptions as their engine schemas."""
     return {
         "installments": store.read_table("qs_installment", schema.INSTALLMENTS),
         "payments": store.read_table("qs_payment", schema.PAYMENTS),
         "charges": store.read_table("qs_charge", schema.CHARGES),
+        "interruptions": store.read_table("qs_limitation_interruption", schema.INTERRUPTIONS),
     }
 
 
@@ -147,5 +148,6 @@ def read_book(store: Store) -> BookRead:
         pl.concat([facts["installments"], built]),
         facts["payments"].join(broken, on="loan_id", how="anti"),
         facts["charges"].join(broken, on="loan_id", how="anti"),
+        facts["interruptions"].join(broken, on="loan_id", how="anti"),
     )
     return BookRead(book, errors)
