@@ -37,8 +37,9 @@ setup: $(STAMP) $(MO) $(NODE_STAMP)
 
 system: $(SYSSTAMP)
 
+# The batch demo, then the workbench on http://127.0.0.1:8000/ with one demo user per role (Ctrl-C stops it).
 demo: setup
-	$(BIN)/qingshou demo
+	$(BIN)/qingshou demo --serve
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from workbench_book import DAY, Book, assign_to, make_book
 
 from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Case, ContactNote, Promise
+from workbench_book import DAY, Book, assign_to, make_book
 from workbench_support import create_user
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]

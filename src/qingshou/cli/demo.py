@@ -30,6 +30,8 @@ from qingshou.cli.load import load
 from qingshou.cli.quote import CLASS_NAMES, show_quote
 from qingshou.cli.render import console, table, yuan
 from qingshou.cli.simulate import simulate
+from qingshou.cli.users import DEFAULT_DEMO_PASSWORD, demo_users
+from qingshou.cli.users import serve as serve_command
 from qingshou.clock import TODAY_VAR
 from qingshou.config import var_dir
 
@@ -45,9 +47,18 @@ SAMPLE_BUCKETS = ("M1", "M3", "M7+")
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--as-of", "as_of", default=DEMO_AS_OF, show_default=True, help="YYYY-MM-DD.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Book folder.")
+@click.option(
+    "--serve/--no-serve",
+    default=False,
+    help="Then create the demo users, give the open cases to the demo team and run the workbench.",
+)
+@click.option("--port", type=int, default=8000, show_default=True, help="Port of the workbench (--serve).")
 @click.pass_context
-def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None) -> None:
-    """Simulate a loan book, load it and show the overdue book at the end of AS_OF."""
+def demo(
+    ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None, serve: bool, port: int
+) -> None:
+    """Simulate a loan book, load it and show the overdue book at the end of AS_OF (``--serve``: then run
+    the workbench over it on 127.0.0.1 with one demo user per role)."""
     folder = out or var_dir() / "demo" / "book"
     when = datetime.strptime(as_of, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date
     os.environ.setdefault(TODAY_VAR, (when.date() + timedelta(days=1)).isoformat())
@@ -81,6 +92,22 @@ def demo(ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None
     show_notices(when.date(), var_dir() / "demo")
     out_console.rule(f"[bold]6. 逾期贷款概览 overdue book at the end of {as_of}")
     show_overview(when.date())
+    if serve:
+        out_console.rule("[bold]7. 催收工作台 the workbench")
+        ctx.invoke(demo_users, password=DEFAULT_DEMO_PASSWORD, as_json=False)
+        give_cases_to_the_demo_team(when.date())
+        ctx.invoke(serve_command, host="127.0.0.1", port=port, workers=2, dev=False)
+
+
+def give_cases_to_the_demo_team(as_of: date) -> None:
+    """分案 for the demo: every unassigned open case to the demo team, balanced over its collectors."""
+    setup_django()
+    from qingshou.apps.accounts.services import DEMO_TEAM
+    from qingshou.apps.cases.assignment import Rule, assign_cases
+
+    result = assign_cases(as_of, rules=[Rule(name="demo", team=DEMO_TEAM)])
+    placed = ", ".join(f"{name} {count}" for name, count in sorted(result.to_collectors.items()))
+    console().print(f"分案 assigned {result.assigned} open cases to {DEMO_TEAM}: {placed}")
 
 
 def show_changes(as_of: date) -> None:
