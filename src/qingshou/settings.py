@@ -9,6 +9,7 @@ site is served over HTTPS. The UI speaks Chinese (zh-Hans) by default, English o
 
 from __future__ import annotations
 
+import copy
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 
 from qingshou import config
+from qingshou.domain.compliance import DEFAULT_PROFILES
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -236,34 +238,9 @@ QINGSHOU_NOTICES = {
 # are local to the contacted person, a cap of None switches its rule off).
 QINGSHOU_COMPLIANCE = {
     "profile": os.environ.get("QINGSHOU_COMPLIANCE_PROFILE", "").strip() or "cn",
-    "profiles": {
-        "cn": {
-            "window_start": "08:00",
-            "window_end": "22:00",
-            "quiet_hours_consent_allowed": True,
-            "connected_calls_per_day": 3,
-            "unanswered_attempts_per_number_per_day": 6,
-            "unreachable_after_failures": 3,
-            "calls_per_debt_in_7_days": None,
-            "silence_days_after_conversation": None,
-            "min_visit_collectors": 2,
-            "no_legal_threat_when_time_barred": True,
-            "default_time_zone": "Asia/Shanghai",
-        },
-        "us_reg_f": {
-            "window_start": "08:00",
-            "window_end": "21:00",
-            "quiet_hours_consent_allowed": False,
-            "connected_calls_per_day": None,
-            "unanswered_attempts_per_number_per_day": None,
-            "unreachable_after_failures": 3,
-            "calls_per_debt_in_7_days": 7,
-            "silence_days_after_conversation": 7,
-            "min_visit_collectors": 2,
-            "no_legal_threat_when_time_barred": True,
-            "default_time_zone": "America/New_York",
-        },
-    },
+    # Each profile's parameters start from the domain's documented defaults; change a value here, e.g.
+    # "profiles": {**DEFAULT_PROFILES, "cn": {**DEFAULT_PROFILES["cn"], "window_end": "21:00"}}.
+    "profiles": copy.deepcopy(dict(DEFAULT_PROFILES)),
 }
 
 # Collection (issue 4, docs/strategy.md): the local time at which the contacts EOD plans for a day are made

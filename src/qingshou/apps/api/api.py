@@ -31,7 +31,7 @@ from qingshou.apps.cases.services import contacts as contact_service
 from qingshou.apps.contacts.models import ContactParty
 from qingshou.apps.eod.models import LoanStatus
 from qingshou.apps.loans.models import Loan
-from qingshou.apps.loans.schemas import quote_json
+from qingshou.apps.loans.schemas import QUOTE_MONEY_FIELDS, quote_json
 from qingshou.domain.compliance import REASONS
 from qingshou.domain.errors import DomainError, MoneyError
 from qingshou.domain.money import from_fen, money, money_str
@@ -207,18 +207,7 @@ def _case_summary(case: Case) -> dict[str, Any]:
 
 
 def _status(row: LoanStatus) -> dict[str, Any]:
-    money_fields = (
-        "overdue_principal",
-        "overdue_interest",
-        "penalty_interest",
-        "compound_interest",
-        "fees",
-        "costs",
-        "total_overdue",
-        "outstanding_principal",
-        "payoff_amount",
-        "unapplied_credit",
-    )
+    money_fields = QUOTE_MONEY_FIELDS
     data: dict[str, Any] = {
         "loan_id": row.loan_id,
         "as_of": row.as_of,

@@ -62,8 +62,8 @@ class BorrowerOut(Schema):
     region: str
 
 
-class LoanStatusOut(Schema):
-    """The loan's latest EOD status (``LoanStatus``)."""
+class LoanFiguresOut(Schema):
+    """What a loan's EOD status and its quote both say (money as decimal strings, C9)."""
 
     loan_id: str
     as_of: date
@@ -82,6 +82,11 @@ class LoanStatusOut(Schema):
     outstanding_principal: str
     payoff_amount: str
     unapplied_credit: str
+
+
+class LoanStatusOut(LoanFiguresOut):
+    """The loan's latest EOD status (``LoanStatus``)."""
+
     limitation_expires_on: date | None
     limitation_calendar_confirmed: bool
     borrower_worst_dpd: int
@@ -161,26 +166,9 @@ class InstallmentQuoteOut(Schema):
     status: str
 
 
-class QuoteOut(Schema):
+class QuoteOut(LoanFiguresOut):
     """The domain quote of a loan at the end of ``as_of`` (the same shape as ``qingshou quote --json``)."""
 
-    loan_id: str
-    as_of: date
-    dpd: int
-    delinquent: bool
-    bucket: str
-    classification: str
-    stage: int
-    overdue_principal: str
-    overdue_interest: str
-    penalty_interest: str
-    compound_interest: str
-    fees: str
-    costs: str
-    total_overdue: str
-    outstanding_principal: str
-    payoff_amount: str
-    unapplied_credit: str
     limitation_expires_on: date
     limitation_calendar_confirmed: bool
     installments: list[InstallmentQuoteOut]
