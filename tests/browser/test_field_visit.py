@@ -90,7 +90,9 @@ def test_a_field_agent_files_a_visit_report_on_a_phone(phone: Any, settings: Any
     assert "李四、赵五" in report  # family name first
     image = page.locator("#visit-report img")
     assert image.count() == 1
-    assert page.evaluate("(img) => img.complete && img.naturalWidth", image.element_handle()) == 64
+    image.scroll_into_view_if_needed()  # the photo loads lazily: bring it on screen, then wait for it
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) == 64
     [photo] = VisitPhoto.objects.filter(report__visit=visit)
     assert photo.content_type == "image/jpeg"
     assert not [error for error in errors if "Content Security Policy" in error]
