@@ -346,14 +346,13 @@ def test_home_falls_back_to_the_profile_page_when_a_landing_page_does_not_exist(
 
 
 @pytest.mark.django_db
-def test_login_page_in_chinese_by_default_and_english_on_request() -> None:
+def test_login_page_in_chinese_by_default_and_english_when_chosen() -> None:
     client = Client()
     chinese = client.get(reverse("accounts:login"))
     assert chinese.status_code == 200
     assert '<html lang="zh-hans">' in chinese.content.decode()
-    english = Client(headers={"accept-language": "en"}).get(reverse("accounts:login"))
-    assert '<html lang="en">' in english.content.decode()
-    assert "Log in" in english.content.decode()
+    english_browser = Client(headers={"accept-language": "en"}).get(reverse("accounts:login"))
+    assert '<html lang="zh-hans">' in english_browser.content.decode()  # the browser is not followed
     switched = Client()
     response = switched.post(reverse("accounts:set_language"), {"language": "en", "next": "/accounts/login/"})
     assert response.status_code == 302
@@ -410,3 +409,18 @@ def test_profile_page_shows_role_team_agency(
     assert "mine" in body
     assert "north" in body
     assert "accounts.reveal_pii" in body
+
+
+@pytest.mark.django_db
+def test_pages_are_chinese_by_default_even_for_an_english_browser_and_english_when_chosen() -> None:
+    """Issue 5: Chinese by default, English available — the browser's Accept-Language is not followed; the
+    language switch (set_language → language cookie) is."""
+    client = Client()
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page
+    assert "Log in" not in page
+    switched = client.post("/accounts/language/", {"language": "en", "next": "/accounts/login/"})
+    assert switched.status_code == 302
+    assert "Log in" in client.get("/accounts/login/").content.decode()
+    client.cookies["django_language"] = "xx-unknown"
+    assert "登录" in client.get("/accounts/login/").content.decode()
