@@ -341,3 +341,21 @@ def test_new_cases_are_assigned_after_the_commit_by_the_rules_balancing_collecto
         first.username: counts[first.pk],
         second.username: counts[second.pk],
     }
+
+
+def test_postgresql_statistics_are_refreshed_after_the_commit(book: Path) -> None:
+    """On PostgreSQL the tables the run rewrote are analysed at once (the workbench's plans need the new
+    day's statistics); SQLite has no such step."""
+    from django.db import connection
+
+    seconds = run_eod(DAY).as_json()["step_seconds"]
+    if connection.vendor != "postgresql":
+        assert "analyze tables" not in seconds
+        return
+    assert "analyze tables" in seconds
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+            " AND relname IN ('qs_case', 'qs_action', 'qs_loan_status')"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {"qs_case", "qs_action", "qs_loan_status"}
