@@ -23,6 +23,8 @@ from typing import Final
 
 import polars as pl
 
+from qingshou.engine.strategy import worst_loans_first
+
 Schema = dict[str, pl.DataType]
 
 #: The cases that may be open on the day (opened on or before it, not closed before it).
@@ -77,11 +79,9 @@ class CaseDay:
 
 
 def borrower_state(snapshot: pl.DataFrame) -> pl.DataFrame:
-    """One row per borrower of the snapshot (``BORROWER_STATE``): the lead loan is the worst — highest dpd,
-    then largest total overdue, then the smallest loan id."""
-    ordered = snapshot.sort(
-        ["borrower_id", "dpd", "total_overdue_fen", "loan_id"], descending=[False, True, True, False]
-    )
+    """One row per borrower of the snapshot (``BORROWER_STATE``): the lead loan as the strategy picks it
+    (``engine.strategy.worst_loans_first``)."""
+    ordered = worst_loans_first(snapshot)
     return (
         ordered.group_by("borrower_id", maintain_order=True)
         .agg(

@@ -245,14 +245,20 @@ def arms_frame(strategy: Strategy) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------- assign
 
 
-def lead_rows(inputs: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """One row per borrower: the lead loan's STRATEGY_INPUT row with ``state_day`` (Int32, null: no state),
-    sorted by borrower_id."""
-    ordered = inputs.sort(
+def worst_loans_first(loans: pl.DataFrame) -> pl.DataFrame:
+    """``loans`` by borrower, each borrower's lead loan first: highest ``dpd``, then largest
+    ``total_overdue_fen``, then the smallest ``loan_id`` (the lead loan of strategies and cases)."""
+    return loans.sort(
         ["borrower_id", "dpd", "total_overdue_fen", "loan_id"],
         descending=[False, True, True, False],
         nulls_last=True,
     )
+
+
+def lead_rows(inputs: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """One row per borrower: the lead loan's STRATEGY_INPUT row with ``state_day`` (Int32, null: no state),
+    sorted by borrower_id."""
+    ordered = worst_loans_first(inputs)
     upcoming = pl.col("next_due_on").filter(pl.col("next_due_on") >= pl.lit(as_of))
     per_borrower = ordered.group_by("borrower_id", maintain_order=True).agg(
         pl.all().exclude("borrower_id").first(),
