@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "qingshou.apps.notices",
     "qingshou.apps.field",
     "qingshou.apps.api",
+    "qingshou.apps.arrangements",
+    "qingshou.apps.records",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",

@@ -16,5 +16,7 @@ urlpatterns = [
     path("cases/", include("qingshou.apps.cases.urls")),
     path("field/", include("qingshou.apps.field.urls")),
     path("notices/", include("qingshou.apps.notices.urls")),
+    path("arrangements/", include("qingshou.apps.arrangements.urls")),
+    path("records/", include("qingshou.apps.records.urls")),
     path("api/", api.urls),
 ]

@@ -64,6 +64,8 @@ def _register() -> None:
         "assign",
         "users",
         "api",
+        "arrangements",
+        "records",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

@@ -1,0 +1,3 @@
+"""Models of this app (see apps.py)."""
+
+from __future__ import annotations
