@@ -224,6 +224,8 @@ QINGSHOU_NOTICES = {
     "SMTP_TIMEOUT_SECONDS": 10.0,
     "RETRY_BASE_SECONDS": int(os.environ.get("QINGSHOU_NOTICE_RETRY_BASE_SECONDS", "60")),
     "MAX_ATTEMPTS": int(os.environ.get("QINGSHOU_NOTICE_MAX_ATTEMPTS", "5")),
+    # A row claimed longer ago than this is taken as a worker that died mid-send (outcome unknown).
+    "SENDING_LEASE_SECONDS": int(os.environ.get("QINGSHOU_NOTICE_SENDING_LEASE_SECONDS", "900")),
     "LETTER_DIR": os.environ.get("QINGSHOU_LETTER_DIR", str(config.var_dir() / "letters")),
     "INSTITUTION_NAME": os.environ.get("QINGSHOU_INSTITUTION_NAME", "清收示范银行"),
     "INSTITUTION_CONTACT": os.environ.get("QINGSHOU_INSTITUTION_CONTACT", "客服热线 400-000-0000"),

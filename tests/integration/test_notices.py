@@ -36,6 +36,7 @@ from qingshou.apps.notices.services.delivery import SIGNATURE_HEADER, import_rec
 from qingshou.apps.notices.services.outbox import enqueue_notice, outbox_frame_schema, stage_outbox
 from qingshou.apps.notices.services.sending import (
     claim,
+    fail_stalled,
     retry_delay,
     run_burst,
     send_notice,
@@ -393,6 +394,28 @@ def test_a_row_is_claimed_by_one_worker_only(channels: dict[str, Any]) -> None:
     assert send_notice(row.pk) == ""  # the second worker sends nothing
     assert channels["gateway"].requests == []
     assert Outbox.objects.get().attempts == 1
+
+
+def test_a_row_a_dead_worker_left_in_sending_fails_as_outcome_unknown_after_the_lease(
+    channels: dict[str, Any],
+) -> None:
+    """C8: a row claimed by a worker that died is never re-sent automatically (it may have reached the
+    borrower); after the lease the next relay fails it with the reason, before then it is left alone."""
+    stage(DAY_PLAN[:2])
+    stalled, other = Outbox.objects.order_by("id")
+    claimed_at = timezone.now()
+    assert claim(stalled.pk, claimed_at) is not None
+    assert fail_stalled(claimed_at + timedelta(seconds=899)) == 0
+    assert Outbox.objects.get(pk=stalled.pk).status == "sending"
+    assert fail_stalled(claimed_at + timedelta(seconds=901)) == 1
+    row = Outbox.objects.get(pk=stalled.pk)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "outcome unknown" in row.last_error
+    assert row.key in row.last_error
+    run_burst()  # the other row (e-mail) is sent; the stalled SMS stays failed and reaches no gateway
+    assert Outbox.objects.get(pk=other.pk).status == "sent"
+    assert Outbox.objects.get(pk=stalled.pk).status == "failed"
+    assert channels["gateway"].requests == []
 
 
 def test_c8_a_template_of_the_wrong_audience_is_never_sent(channels: dict[str, Any]) -> None:

@@ -64,7 +64,9 @@ class Outbox(models.Model):
 
     Life cycle: pending → sending (claimed by one worker) → sent → delivered (callback or receipt); a
     transient failure puts it back to pending with ``next_attempt_at`` later; a permanent failure or the
-    last attempt makes it failed; undeliverable is reported by the gateway or the post."""
+    last attempt makes it failed; undeliverable is reported by the gateway or the post. A row left in
+    sending longer than the lease (the worker died mid-send: ``claimed_at``) is failed as "outcome unknown"
+    by the next relay, never sent again automatically (``services.sending.fail_stalled``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -88,6 +90,7 @@ class Outbox(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
     template = models.ForeignKey(
         NoticeTemplate,

@@ -20,6 +20,7 @@ class NoticeSettings:
     smtp_timeout: float
     retry_base_seconds: int
     max_attempts: int
+    sending_lease_seconds: int
     letter_dir: Path
     institution_name: str
     institution_contact: str
@@ -39,6 +40,7 @@ def notice_settings() -> NoticeSettings:
         smtp_timeout=float(values.get("SMTP_TIMEOUT_SECONDS", 10.0)),
         retry_base_seconds=int(values.get("RETRY_BASE_SECONDS", 60)),
         max_attempts=int(values.get("MAX_ATTEMPTS", 5)),
+        sending_lease_seconds=int(values.get("SENDING_LEASE_SECONDS", 900)),
         letter_dir=Path(values.get("LETTER_DIR", "var/letters")),
         institution_name=str(values.get("INSTITUTION_NAME", "")),
         institution_contact=str(values.get("INSTITUTION_CONTACT", "")),

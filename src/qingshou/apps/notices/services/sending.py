@@ -13,6 +13,12 @@ Letters are printed in batches: the due letter rows are claimed together and ren
 (one letter per page) under ``LETTER_DIR/<as of>/``; each row is sent with ``<file>#p<page>`` as its
 message id, delivered later by a postal receipt (``services.delivery``).
 
+A worker that dies between the claim and the outcome (killed, machine lost) leaves its row in sending. The
+next relay fails every row claimed longer ago than ``SENDING_LEASE_SECONDS`` with "outcome unknown"
+(``fail_stalled``): the message may or may not have reached the gateway, the SMTP server or the printer, and
+sending it again could contact the borrower twice (C8 counts every contact) — an operator checks the provider's
+records by the row's key (the SMS reference) and stages it again if it never left.
+
 The job queue is django-q2 (its ORM broker is this database): ``relay_due`` enqueues one task per due SMS or
 e-mail row and one per letter batch; the cluster runs it on a schedule (``ensure_relay_schedule``).
 ``run_burst`` does the same synchronously until nothing is due and returns what happened.
@@ -76,8 +82,34 @@ def claim(outbox_id: int, now: datetime | None = None) -> Outbox | None:
     moment = now or timezone.now()
     claimed = Outbox.objects.filter(
         pk=outbox_id, status=Outbox.Status.PENDING, next_attempt_at__lte=moment
-    ).update(status=Outbox.Status.SENDING, attempts=F("attempts") + 1)
+    ).update(status=Outbox.Status.SENDING, attempts=F("attempts") + 1, claimed_at=moment)
     return Outbox.objects.get(pk=outbox_id) if claimed else None
+
+
+#: The message a stalled row is failed with (``fail_stalled``).
+STALLED_MESSAGE: Final = (
+    "outcome unknown: the worker stopped while sending (claimed at {claimed}); not sent again "
+    "automatically — check the provider's records for reference {key} before staging it again"
+)
+
+
+def fail_stalled(now: datetime | None = None) -> int:
+    """Fail every row left in sending longer than the lease (module docstring); return how many."""
+    moment = now or timezone.now()
+    cutoff = moment - timedelta(seconds=notice_settings().sending_lease_seconds)
+    stalled = Outbox.objects.filter(status=Outbox.Status.SENDING).filter(
+        Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True)
+    )
+    failed = 0
+    for row in stalled.order_by("id").iterator():
+        claimed = row.claimed_at.isoformat() if row.claimed_at else "before claim times were kept"
+        message = STALLED_MESSAGE.format(claimed=claimed, key=row.key)
+        # conditional: a worker that finishes the row meanwhile wins, and the row is left as it recorded
+        failed += Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(
+            status=Outbox.Status.FAILED, last_error=f"attempt {row.attempts}: {message}"
+        )
+        logger.warning("notice %s: %s", row.key, message)
+    return failed
 
 
 def _mark_sent(row: Outbox, template: NoticeTemplate, subject: str, content: str, message_id: str) -> None:
@@ -230,6 +262,7 @@ def relay_due(sync: bool = False, now: datetime | None = None) -> int:
     """Enqueue a task per due SMS / e-mail row and one per letter batch; return the rows relayed."""
     from django_q.tasks import async_task
 
+    fail_stalled(now)
     due = due_rows(now)
     letters = [outbox_id for outbox_id, channel in due if channel == Channel.LETTER]
     for outbox_id, channel in due:
