@@ -342,6 +342,26 @@ def test_the_same_key_with_another_body_is_a_conflict(book: Book, call: Call) ->
     assert same_amount.status_code == 201  # the normalised body is the same request
 
 
+def test_idempotency_keys_expire_after_the_configured_days_and_never_post_twice(
+    book: Book, call: Call
+) -> None:
+    """Keys are kept QINGSHOU_API_IDEMPOTENCY_DAYS: an expired key is a new request (the payment id still
+    posts the money once, C5), and each new key sweeps its user's expired keys."""
+    assert call("admin", "post", "/api/payments", PAYMENT, idempotency_key="k-old").status_code == 201
+    already = call("admin", "post", "/api/payments", PAYMENT, idempotency_key="k-other")
+    assert already.status_code == 200  # the payment id was posted already: answered, nothing posted
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(days=31))
+    other_body = {**PAYMENT, "amount": "10.00"}
+    reused = call("admin", "post", "/api/payments", other_body, idempotency_key="k-old")
+    assert reused.status_code == 409  # not the stored answer: the payment id conflicts with the posted one
+    assert reused.json()["code"] == "payment_conflict"
+    again = call("admin", "post", "/api/payments", PAYMENT, idempotency_key="k-old")
+    assert again.status_code == 200  # a new request (not replayed), and the payment is already posted
+    assert again["Idempotent-Replayed"] == "false"
+    assert Payment.objects.count() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k-old"]  # "k-other" swept
+
+
 def test_the_same_payment_under_a_new_key_is_already_posted(book: Book, call: Call) -> None:
     """C5: the external payment id is the service's own idempotency key — a second post is a no-op (200);
     the same id with other data is a conflict (409 payment_conflict)."""

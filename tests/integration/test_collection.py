@@ -17,11 +17,12 @@ from eod_support import BOOK_DAY, NEEDS_KERNEL, SimulatedBook, lake, load_book, 
 
 from qingshou.apps.accounts.models import Team
 from qingshou.apps.accounts.roles import Role
-from qingshou.apps.cases.models import Action, Case, CaseEvent
+from qingshou.apps.cases.models import Action, CallBack, Case, CaseEvent
 from qingshou.apps.cases.services.daily import ENGINE_INITIATOR_ID
 from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.eod.models import LoanStatus
 from qingshou.apps.eod.services.run import run_eod
+from qingshou.apps.loans.models import Payment
 from qingshou.apps.notices.models import Outbox
 from qingshou.apps.notices.services.templates import load_default_templates
 from qingshou.apps.strategy.services import apply_strategy
@@ -180,6 +181,34 @@ def test_a_rerun_of_the_day_leaves_exactly_what_one_run_leaves(book: Path) -> No
     first = (case_rows(), event_rows(), action_rows(), attempt_rows())
     run_eod(DAY)
     assert (case_rows(), event_rows(), action_rows(), attempt_rows()) == first
+
+
+def test_a_rerun_closes_instead_of_dropping_a_case_people_already_worked_on(book: Path) -> None:
+    """A rerun of the day drops the cases its first run opened whose borrowers are no longer delinquent (a
+    payment valued that day arrived in between) — except a case a collector has already recorded work on:
+    that one is closed on the day (cured / settled) and keeps its call-back; the untouched one goes."""
+    run_eod(DAY)
+    worked, untouched = Case.objects.filter(status="open", opened_on=DAY).order_by("id")[:2]
+    collector = create_user(Role.COLLECTOR, username="rerun-collector")
+    CallBack.objects.create(case=worked, at=datetime(2025, 7, 1, 9, tzinfo=UTC), created_by=collector)
+    for case in (worked, untouched):
+        for status in LoanStatus.objects.filter(
+            as_of=DAY, delinquent=True, loan__borrower_id=case.borrower_id
+        ):
+            Payment.objects.create(
+                payment_id=f"rerun-{status.loan_id}",
+                loan_id=status.loan_id,
+                paid_on=DAY,
+                amount_fen=status.total_overdue_fen,
+            )
+    run_eod(DAY)
+    kept = Case.objects.get(pk=worked.pk)
+    assert (kept.status, kept.opened_on, kept.closed_on) == ("closed", DAY, DAY)
+    assert kept.close_reason in ("cured", "settled")
+    assert kept.callbacks.count() == 1
+    assert list(kept.events.values_list("kind", flat=True).order_by("id")) == ["opened", "closed"]
+    assert not Case.objects.filter(pk=untouched.pk).exists()
+    assert not Case.objects.filter(borrower_id=untouched.borrower_id, status="open").exists()
 
 
 def test_cases_carry_over_to_the_next_day_and_close_when_no_loan_is_delinquent(book: Path) -> None:

@@ -9,7 +9,8 @@ cases that could be open on D — opened on or before D and not closed before D 
 - **close**: a case opened before D whose borrower has no delinquent loan on D closes on D — *settled*
   when the borrower owes nothing any more (every payoff amount zero), *cured* otherwise;
 - **drop**: a case opened on D by an earlier run of D whose borrower is no longer delinquent disappears
-  (a rerun replaces the day exactly).
+  (a rerun replaces the day exactly). Its ``close_reason`` is filled as for a close: the store keeps — closed
+  on D with that reason — a dropped case people have already worked on (``apps.cases.services.daily``).
 
 Borrowers in ``held`` (a loan of theirs could not be computed today) keep their cases untouched: a loan
 missing from the snapshot must not close a case. Pure function of frames; no row loops.
@@ -118,7 +119,7 @@ def case_day(
         ),
         kept=_rows(kept, KEEP, day),
         closed=_rows(closed, CLOSE, day, closed_on=day, reason=settled),
-        dropped=_rows(dropped, DROP, day),
+        dropped=_rows(dropped, DROP, day, reason=settled),
     )
 
 

@@ -9,6 +9,11 @@ is kept — neither the key nor an audit row — so the client may correct and r
 The same key again with the same body answers the stored status and body (``replayed``); with another body
 it is refused (:class:`IdempotencyConflict`, 409). The body is compared in its normalised form (amount
 to two places, date ISO), so ``"100"`` and ``"100.00"`` are the same request.
+
+Keys expire after ``settings.QINGSHOU_API_IDEMPOTENCY_DAYS`` (default 30): each new key of a user first
+deletes that user's expired keys (an indexed range, usually empty), and an expired key found on lookup is
+treated as unused. Reusing a key after a month is then a new request — the payment's external id still
+makes a repeated payment a no-op (C5), so expiry never posts money twice.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from qingshou.apps.api.models import IdempotencyKey
 from qingshou.apps.audit.services import record
@@ -82,6 +89,18 @@ def _stored(stored: IdempotencyKey, digest: str) -> Answer:
     return Answer(stored.status_code, dict(stored.response), replayed=True)
 
 
+def key_cutoff(now: datetime | None = None) -> datetime:
+    """Keys created before this moment have expired (module docstring)."""
+    days = int(getattr(settings, "QINGSHOU_API_IDEMPOTENCY_DAYS", 30))
+    return (now or timezone.now()) - timedelta(days=days)
+
+
+def forget_expired(user: Any, now: datetime | None = None) -> int:
+    """Delete ``user``'s expired keys; return how many."""
+    deleted, _ = IdempotencyKey.objects.filter(user=user, created_at__lt=key_cutoff(now)).delete()
+    return int(deleted)
+
+
 def post_payment_once(user: Any, key: str, request: PaymentRequest, *, ip: str | None = None) -> Answer:
     """Post ``request`` for ``user`` unless ``key`` was used already (module docstring)."""
     digest = request.digest()
@@ -89,8 +108,9 @@ def post_payment_once(user: Any, key: str, request: PaymentRequest, *, ip: str |
         stored = (
             IdempotencyKey.objects.select_for_update().filter(user=user, endpoint=PAYMENTS, key=key).first()
         )
-        if stored is not None:
+        if stored is not None and stored.created_at >= key_cutoff():
             return _stored(stored, digest)
+        forget_expired(user)
         try:
             with transaction.atomic():
                 claim = IdempotencyKey.objects.create(

@@ -77,3 +77,5 @@ class IdempotencyKey(models.Model):
         constraints = (
             models.UniqueConstraint(fields=["user", "endpoint", "key"], name="qs_api_idempotency_once"),
         )
+        # the expiry sweep of one user's keys (``idempotency.forget_expired``)
+        indexes = (models.Index(fields=["user", "created_at"], name="qs_api_idempotency_age_idx"),)

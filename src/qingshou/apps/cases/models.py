@@ -120,6 +120,7 @@ class CaseEvent(models.Model):
         OPENED = "opened", _("opened")
         CLOSED = "closed", _("closed")
         ASSIGNED = "assigned", _("assigned to a segment and path")
+        PLAN_BREACHED = "plan_breached", _("repayment plan breached")
 
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, db_column="case_id", related_name="events", verbose_name=_("case")

@@ -118,6 +118,8 @@ class Outbox(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="qs_outbox_due_idx"),
             models.Index(fields=["provider_message_id"], name="qs_outbox_provider_idx"),
             models.Index(fields=["as_of"], name="qs_outbox_as_of_idx"),
+            # the case page's "notices sent" and its letters: one borrower's rows, newest first
+            models.Index(fields=["borrower_id", "as_of"], name="qs_outbox_borrower_idx"),
         )
 
     def __str__(self) -> str:

@@ -13,8 +13,8 @@ read contact facts     the contact day's facts (C8) of the borrowers the plan co
 check contacts         the compliance check of every planned contact                           compute
                        (``engine.compliance``, C8)
 — inside the EOD store transaction —
-write cases            dropped cases deleted, kept / closed ones updated, new ones inserted,   write_store
-                       the day's events replaced
+write cases            dropped cases deleted (closed instead when people worked on them),      write_store
+                       kept / closed ones updated, new ones inserted, the day's events replaced
 write actions          the day's plan replaced                                                 write_store
 stage notices          the allowed and deferred notices into the outbox (a rerun adds none      write_store
                        twice: the outbox key is unique)
@@ -50,7 +50,7 @@ from qingshou.apps.notices.services.outbox import stage_outbox
 from qingshou.apps.strategy.selectors import StrategyInForce, active_strategy
 from qingshou.domain.compliance import ComplianceProfile, PartyKind
 from qingshou.engine.book import Book
-from qingshou.engine.cases import OPEN_CASES, CaseDay, case_day
+from qingshou.engine.cases import CLOSE, OPEN_CASES, CaseDay, case_day
 from qingshou.engine.strategy import assign, plan
 from qingshou.store import Dialect, Store
 
@@ -184,7 +184,7 @@ _COMPARED: Final = (
 def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
     """Apply the day's cases to the store and replace the day's case events; return the open cases of the
     day (``case_id``, ``borrower_id``) for the action plan. Call inside the store transaction."""
-    day = write.day
+    day = _keep_worked_cases(store, write.day, as_of)
     dropped = day.dropped.get_column("case_id").to_list()
     for ids in _id_lists(dropped):
         store.execute(f"DELETE FROM qs_action WHERE case_id IN ({ids})")
@@ -216,8 +216,58 @@ def write_cases(store: Store, as_of: date, write: CaseWrite) -> pl.DataFrame:
         how="diagonal",
     ).select("case_id", "borrower_id", "opened_on", "change")
     store.execute(f"DELETE FROM qs_case_event WHERE as_of = {_day(as_of)}")
-    store.append("qs_case_event", _events(cases, day, assigned, write.last_assigned, as_of))
+    store.append("qs_case_event", _events(cases, day, assigned, write, as_of))
     return cases.filter(pl.col("change") != "close").select("case_id", "borrower_id")
+
+
+#: Tables EOD itself rewrites for a case (a dropped case's rows there go with it).
+_EOD_CASE_TABLES: Final = frozenset({"qs_action", "qs_case_event"})
+
+
+def _work_references() -> list[tuple[str, str]]:
+    """(table, column) of every table that points at a case and is written by people, not by EOD: promises,
+    call-backs, notes, visit requests, documents, arrangements … — read from the models, so an app added
+    later is covered."""
+    from qingshou.apps.cases.models import Case
+
+    return sorted(
+        {
+            (relation.related_model._meta.db_table, str(relation.field.column))
+            for relation in Case._meta.related_objects
+            if relation.related_model._meta.db_table not in _EOD_CASE_TABLES
+        }
+    )
+
+
+def _keep_worked_cases(store: Store, day: CaseDay, as_of: date) -> CaseDay:
+    """A case an earlier run of the day opened and this run drops is *closed* on the day instead when
+    someone has already recorded work on it (a promise, a note, a visit request …): that work must not be
+    lost, and its rows must keep their case. Only untouched cases are deleted."""
+    dropped = day.dropped.get_column("case_id").to_list()
+    if not dropped:
+        return day
+    worked: set[int] = set()
+    for ids in _id_lists(dropped):
+        for table, column in _work_references():
+            found = store.read(
+                f"SELECT DISTINCT {column} AS case_id FROM {table} WHERE {column} IN ({ids})",
+                {"case_id": pl.Int64()},
+            )
+            worked.update(found.get_column("case_id").to_list())
+    if not worked:
+        return day
+    is_worked = pl.col("case_id").is_in(sorted(worked))
+    closed = day.dropped.filter(is_worked).with_columns(
+        pl.lit("closed").alias("status"),
+        pl.lit(as_of, pl.Date).alias("closed_on"),
+        pl.lit(CLOSE).alias("change"),
+    )
+    return CaseDay(
+        opened=day.opened,
+        kept=day.kept,
+        closed=pl.concat([day.closed, closed]),
+        dropped=day.dropped.filter(~is_worked),
+    )
 
 
 def _with_assignment(rows: pl.DataFrame, assigned: pl.DataFrame | None) -> pl.DataFrame:
@@ -235,11 +285,13 @@ def _events(
     cases: pl.DataFrame,
     day: CaseDay,
     assigned: pl.DataFrame,
-    last: pl.DataFrame,
+    write: CaseWrite,
     as_of: date,
 ) -> pl.DataFrame:
     """The day's events: opened (with the assignment), closed, and assigned where the assignment of a case
-    opened before the day differs from its last one."""
+    opened before the day differs from its last one. A case opened and closed on the day (a rerun kept it for
+    the work recorded on it) gets both, its opened event with the assignment stored on the case."""
+    last = write.last_assigned
     figures = pl.concat([day.opened, day.kept, day.closed]).select(
         "borrower_id", "opened_on", "worst_dpd", "total_overdue_fen"
     )
@@ -249,6 +301,11 @@ def _events(
     current = rows.filter(pl.col("change") != "close").join(assigned, on="borrower_id", how="left")
     opened = current.filter(pl.col("opened_on") == as_of).with_columns(
         pl.lit("opened").alias("kind"), *[pl.col(name).fill_null("") for name in blank]
+    )
+    born_closed = (
+        rows.filter((pl.col("change") == "close") & (pl.col("opened_on") == as_of))
+        .join(write.stored.select("case_id", *blank, "strategy_version"), on="case_id", how="left")
+        .with_columns(pl.lit("opened").alias("kind"), *[pl.col(name).fill_null("") for name in blank])
     )
     closed = rows.filter(pl.col("change") == "close").with_columns(
         pl.lit("closed").alias("kind"), **blank, strategy_version=pl.lit(None, pl.Int32)
@@ -271,7 +328,7 @@ def _events(
         "total_overdue_fen",
     ]
     return pl.concat(
-        [frame.select(columns) for frame in (opened, closed, changed)], how="vertical_relaxed"
+        [frame.select(columns) for frame in (opened, born_closed, closed, changed)], how="vertical_relaxed"
     ).with_columns(pl.lit(as_of, pl.Date).alias("as_of"), pl.lit("").alias("detail"))
 
 
