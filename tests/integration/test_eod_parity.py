@@ -125,3 +125,62 @@ def test_c1_to_c7_polars_kernel_on_the_store_equals_the_quote_selector(
     for day in days:
         mine = read_snapshot(lake, day).select("loan_id", *derived).sort("loan_id").to_dicts()
         assert_rows_equal(mine, reference[day].select("loan_id", *derived).sort("loan_id").to_dicts())
+
+
+def post_arrangements(day: date) -> dict[str, str]:
+    """Issue 5 plans through the loan services on ``day``: a plan on the first loans with something owed
+    (penalty waived), a settlement on the next, a waiver on the next ones with penalty — what each loan got."""
+    from qingshou.apps.loans.services import arrangements
+    from qingshou.domain.arrangements import PlanKind, PlanTerms
+    from qingshou.domain.loan import RepaymentMethod
+    from qingshou.domain.policy import Component
+
+    calendar = business_calendar()
+    done: dict[str, str] = {}
+    for loan in Loan.objects.filter(disbursed_on__lt=day).order_by("loan_id"):
+        before = quote(loan.loan_id, day - timedelta(days=1), calendar)
+        if before.payoff_amount <= 0:
+            continue
+        if sum(1 for kind in done.values() if kind == "plan") < 3:
+            waive = frozenset({Component.PENALTY}) if before.penalty_interest else frozenset()
+            plan = PlanTerms(
+                PlanKind.INSTALMENTS,
+                day,
+                12,
+                Decimal(loan.annual_rate),
+                RepaymentMethod.EQUAL_PRINCIPAL,
+                waive,
+            )
+            done[arrangements.restructure(loan.loan_id, plan, reference=f"arrangement:p-{loan.loan_id}")] = (
+                "successor"
+            )
+            done[loan.loan_id] = "plan"
+        elif sum(1 for kind in done.values() if kind == "settlement") < 3:
+            arrangements.settle(loan.loan_id, day, reference=f"arrangement:s-{loan.loan_id}")
+            done[loan.loan_id] = "settlement"
+        elif before.penalty_interest > 0 and sum(1 for kind in done.values() if kind == "waiver") < 5:
+            amounts = {Component.PENALTY: before.penalty_interest}
+            arrangements.waive(loan.loan_id, day, amounts, reference=f"arrangement:w-{loan.loan_id}")
+            done[loan.loan_id] = "waiver"
+    return done
+
+
+def test_issue5_plans_kernel_with_arrangements_equals_the_quote_selector(
+    simulated_book: SimulatedBook, lake: Path
+) -> None:
+    """Issue 5 plans (C4–C7): after plans (successor loans, C6 observation), settlements and waivers posted
+    through ``apps.loans.services.arrangements``, the columnar EOD over two chained days equals the ORM's
+    quote of every loan (successors included), every QUOTE field."""
+    load_book(simulated_book(120, 17))
+    posted = post_arrangements(BOOK_DAY - timedelta(days=20))
+    assert sorted(set(posted.values())) == ["plan", "settlement", "successor", "waiver"]
+    days = [BOOK_DAY - timedelta(days=1), BOOK_DAY]
+    results = run_range(days[0], days[-1], "polars")
+    assert [r.error_count for r in results] == [0, 0]
+    calendar = business_calendar()
+    for day in days:
+        assert_rows_equal(snapshot_rows(lake, day), quotes_of(day, calendar))
+    closed = read_snapshot(lake, BOOK_DAY).filter(
+        pl.col("loan_id").is_in([k for k, v in posted.items() if v in ("plan", "settlement")])
+    )
+    assert closed["payoff_amount_fen"].to_list() == [0] * closed.height

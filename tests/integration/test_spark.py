@@ -301,7 +301,7 @@ def test_c9_spark_reads_the_store_over_jdbc_exactly(
         )
     store_book(book)
     loans = spark.read_book(session, source)["loans"].toArrow()
-    assert_frame_equal(spark.to_polars(loans, schema.LOANS).sort("loan_id"), book.loans.sort("loan_id"))
+    assert_frame_equal(spark.to_polars(loans, schema.BOOK_LOANS).sort("loan_id"), book.loans.sort("loan_id"))
     result = spark.run(
         source,
         AS_OF,

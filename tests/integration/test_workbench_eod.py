@@ -35,7 +35,9 @@ def engine_book(payments: list[tuple[str, str, date, int]]) -> EngineBook:
         {"loan_id": ["L1", "L2", "L3", "L4"], "borrower_id": ["B1", "B2", "B3", "B4"]},
         schema={"loan_id": pl.String(), "borrower_id": pl.String()},
     )
-    paid = pl.DataFrame(payments, schema=schema.PAYMENTS, orient="row")
+    paid = schema.with_defaults(
+        pl.DataFrame(payments, schema=schema.PAYMENTS, orient="row"), schema.BOOK_PAYMENTS
+    )
     empty = pl.DataFrame()
     return EngineBook(empty, loans, empty, paid, empty, empty)
 

@@ -17,7 +17,8 @@ the first due date (or the first restructuring) to D:
   start are settled (all on time) AND at least 1 year has passed since the start. A missed installment
   restarts it from the first due date after the day the miss became final. With no due date left to
   start or to complete it, the observation stays in force. A loan NPL on the restructuring day (its full
-  class at the end of that day) cannot rise above that class during observation.
+  class at the end of that day — for a successor loan, the worse of its own and the predecessor's class,
+  ``Restructuring.class_on_day``) cannot rise above that class during observation.
 * Manual downgrade. In force from ``effective_on`` to ``until`` inclusive, reason required. A manual
   class better than the computed one is refused in a command (``refuse_upgrade``); inside ``classify``
   it simply has no effect (worst-of).
@@ -65,9 +66,15 @@ _DAY = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class Restructuring:
-    """The loan's terms were changed (重组) on ``on``."""
+    """The loan's terms were changed (重组) on ``on``.
+
+    ``class_on_day`` is the predecessor's class at the end of ``on`` for a successor loan whose own history
+    starts that day (a plan's new contract, issue 5): the observation then takes the worse of it and the
+    loan's own class on that day (an NPL predecessor keeps the successor at its class during observation).
+    """
 
     on: date
+    class_on_day: LoanClass | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +347,10 @@ def classify(
         dpd, delinquent, _cleared = timeline.state(as_of)
         floor = dpd_floor(dpd, delinquent, policy)
         return Classification(floor, ifrs9_stage(dpd, floor), floor, ("dpd_floor",))
-    restructured_on = {entry.on for entry in restructurings if entry.on <= as_of}
+    restructured_on: dict[date, LoanClass | None] = {}
+    for entry in sorted(restructurings, key=lambda entry: entry.on):
+        if entry.on <= as_of:
+            restructured_on[entry.on] = _worst(restructured_on.get(entry.on), entry.class_on_day)
     hold, observation = _NplHold(), _Observation()
     day = min([timeline.first_day(as_of), *restructured_on])
     while True:
@@ -351,7 +361,7 @@ def classify(
         observation.step(day, missed, timeline)
         today = _Day(dpd, floor, hold.held, observation.cap, _manual_class(manual, day))
         if day in restructured_on:
-            observation.begin(day, today.loan_class, timeline)
+            observation.begin(day, _worst(today.loan_class, restructured_on[day]), timeline)
             today = _Day(dpd, floor, hold.held, observation.cap, today.manual)
         if day >= as_of:
             break

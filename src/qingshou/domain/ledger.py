@@ -6,8 +6,9 @@ replay. The rules, in the order the replay applies them:
 
 1. **Time (C1).** "As of D" is the end of day D after every payment valued on D. Facts dated after
    ``as_of`` are ignored. The replay walks the *event days* up to ``as_of`` — payment value dates, due
-   dates, charge postings — in date order; payments on one day are applied in ``payment_id`` order, so the
-   order the payments are given in never matters.
+   dates, charge postings — in date order; payments on one day are applied by kind — waivers first, then
+   cash, then the closing non-cash kinds (restructure, discount: they settle what the day's cash left) —
+   and within a kind in ``payment_id`` order, so the order the payments are given in never matters.
 2. **Accrual (C4, ``qingshou.domain.accrual``).** Penalty on unpaid principal and (``policy.compound``)
    compound interest on unpaid contractual interest, at annual_rate × (1 + markup) / day_count, for each
    day d with origin < d ≤ D on the balance at the end of d − 1; exact between events.
@@ -31,6 +32,14 @@ replay. The rules, in the order the replay applies them:
 9. **Money.** Every reported amount is at fen precision; each payment is split exactly into allocations
    and unapplied credit, so Σ payments = Σ allocations + unapplied credit.
 
+10. **Non-cash payments (issue 5 plans).** ``restructure`` and ``discount`` payments allocate exactly like
+   cash (rules 3, 5, 6); only the reports that count money received filter ``Payment.is_cash``. A
+   ``waiver`` is allocated at its value day, after the day's accrual and crystallisation and before the
+   day's cash, ONLY to its ``waives`` components (fees — installment fees of installments due by that day
+   and fee charges posted by then —, penalty, compound): item by item oldest first (``Debt.order_key``),
+   each item's waived components in the product's waterfall order. A waiver above what is unpaid of those
+   components at that moment is refused (``LedgerError`` naming the payment); it never becomes credit.
+
 ``settled_on`` is the day (end of day) an installment's principal, interest and fee became fully paid — the
 delinquency timeline; an installment that never owed anything counts as settled on ``disbursed_on``.
 """
@@ -44,11 +53,11 @@ from datetime import date
 from decimal import Decimal
 
 from qingshou.domain import accrual
-from qingshou.domain.allocation import Applied, Debt, allocate, waterfall
+from qingshou.domain.allocation import Applied, Debt, Owed, allocate, waterfall
 from qingshou.domain.calendar import BusinessCalendar
 from qingshou.domain.duedates import last_on_time_day, overdue_origin
 from qingshou.domain.errors import LedgerError
-from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, ScheduledInstallment
+from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, PaymentKind, ScheduledInstallment
 from qingshou.domain.money import EXACT_CONTEXT, ZERO, Rounding, to_fen
 from qingshou.domain.policy import Component, ProductPolicy
 from qingshou.domain.schedule import validate_schedule
@@ -169,7 +178,7 @@ def replay(
     rows = accelerate(terms, validate_schedule(terms, schedule), as_of)
     payment_list, charge_list = _checked_facts(terms, tuple(payments), tuple(charges))
     by_day: defaultdict[date, list[Payment]] = defaultdict(list)
-    for payment in sorted(payment_list, key=lambda p: p.payment_id):
+    for payment in sorted(payment_list, key=day_order):
         if payment.paid_on <= as_of:
             by_day[payment.paid_on].append(payment)
     posted = [charge for charge in charge_list if charge.posted_on <= as_of]
@@ -178,11 +187,28 @@ def replay(
     for day in sorted(d for d in set(by_day) | credit_days if d <= as_of):
         book.accrue_through(day)
         for payment in by_day.get(day, ()):
-            book.pay(payment.payment_id, payment.amount, day)
+            if payment.kind is PaymentKind.WAIVER:
+                book.waive(payment.payment_id, payment.amount, payment.waives, day)
+            else:
+                book.pay(payment.payment_id, payment.amount, day)
         if day in credit_days:
             book.apply_credit(day)
         book.close_day(day)
     return book.report(as_of)
+
+
+#: The order of a day's payments by kind (module rule 1): waivers, then cash, then the closing non-cash kinds.
+_DAY_RANK: dict[PaymentKind, int] = {
+    PaymentKind.WAIVER: 0,
+    PaymentKind.CASH: 1,
+    PaymentKind.RESTRUCTURE: 2,
+    PaymentKind.DISCOUNT: 2,
+}
+
+
+def day_order(payment: Payment) -> tuple[int, str]:
+    """The sort key of payments within one value day: kind rank (module rule 1), then ``payment_id``."""
+    return (_DAY_RANK[payment.kind], payment.payment_id)
 
 
 def accelerate(
@@ -420,6 +446,30 @@ class _Book:
         rest = self._allocate(payment_id, amount, day)
         if rest > ZERO:
             self.credit.append(_Credit(payment_id, rest))
+
+    def waive(self, payment_id: str, amount: Decimal, waives: frozenset[Component], day: date) -> None:
+        """Apply a WAIVER valued on ``day`` to the ``waives`` components only (module rule 10)."""
+        self.crystallise(day)
+        debts = [line.debt() for line in self.lines if line.row.due_date <= day and not line.is_closed()]
+        debts.extend(c.debt() for c in self.charges if c.charge.posted_on <= day)
+        order = [component for component in self.policy.waterfall if component in waives]
+        steps = [
+            Owed(debt.seq, debt.charge_id, component, debt.owed.get(component, ZERO))
+            for debt in sorted(debts, key=lambda debt: debt.order_key)
+            for component in order
+            if debt.owed.get(component, ZERO) > ZERO
+        ]
+        unpaid = sum((step.amount for step in steps), ZERO)
+        if amount > unpaid:
+            names = ", ".join(component.value for component in order)
+            raise LedgerError(
+                f"loan {self.terms.loan_id}: waiver {payment_id} of {amount} on {day} is more than the unpaid"
+                f" {names} ({unpaid})",
+                field="amount",
+            )
+        applied, _rest = allocate(amount, steps)
+        for piece in applied:
+            self._record(payment_id, day, piece)
 
     def apply_credit(self, day: date) -> None:
         """Apply held credit, oldest first, to what is owed on ``day`` (an allocation event)."""

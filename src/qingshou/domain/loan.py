@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from qingshou.domain.errors import LedgerError
+from qingshou.domain.policy import Component
 
 
 class RepaymentMethod(StrEnum):
@@ -22,6 +23,22 @@ class RepaymentMethod(StrEnum):
     EQUAL_PRINCIPAL = "equal_principal"  # 等额本金
     INTEREST_ONLY = "interest_only"  # 先息后本
     BULLET = "bullet"  # 到期一次还本付息
+
+
+class PaymentKind(StrEnum):
+    """What a payment is (issue 5 plans, C5). Only ``cash`` is money received: collections, promises and
+    limitation (C7) count cash alone. The non-cash kinds are the facts an arrangement leaves in the ledger:
+    ``restructure`` closes a loan replaced by its successor, ``discount`` closes a loan settled for less,
+    ``waiver`` forgives penalty / compound interest / fees (allocated only to the ``waives`` components)."""
+
+    CASH = "cash"
+    RESTRUCTURE = "restructure"
+    DISCOUNT = "discount"
+    WAIVER = "waiver"
+
+
+#: The components a waiver may forgive (issue 5 plans: 减免 of penalty, compound interest and fees).
+WAIVABLE: frozenset[Component] = frozenset({Component.FEES, Component.PENALTY, Component.COMPOUND})
 
 
 class ChargeKind(StrEnum):
@@ -81,15 +98,42 @@ class ScheduledInstallment:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """Money received, valued on ``paid_on`` (end of that day, C1). ``payment_id`` is the external id."""
+    """A payment valued on ``paid_on`` (end of that day, C1). ``payment_id`` is the external id.
+
+    ``kind`` is cash (money received) or one of the non-cash kinds of an arrangement (``PaymentKind``);
+    ``waives`` names the components a WAIVER forgives (a non-empty subset of ``WAIVABLE``; empty otherwise).
+    """
 
     payment_id: str
     paid_on: date
     amount: Decimal
+    kind: PaymentKind = PaymentKind.CASH
+    waives: frozenset[Component] = frozenset()
 
     def __post_init__(self) -> None:
         if self.amount <= 0:
             raise LedgerError(f"payment {self.payment_id}: amount must be positive", field="amount")
+        try:
+            object.__setattr__(self, "kind", PaymentKind(self.kind))
+            object.__setattr__(self, "waives", frozenset(Component(c) for c in self.waives))
+        except ValueError as exc:
+            raise LedgerError(f"payment {self.payment_id}: {exc}", field="kind") from exc
+        if self.kind is PaymentKind.WAIVER:
+            if not self.waives or not self.waives <= WAIVABLE:
+                raise LedgerError(
+                    f"payment {self.payment_id}: a waiver forgives some of fees, penalty, compound"
+                    f" (got {', '.join(sorted(self.waives)) or 'nothing'})",
+                    field="waives",
+                )
+        elif self.waives:
+            raise LedgerError(
+                f"payment {self.payment_id}: only a waiver names components to forgive", field="waives"
+            )
+
+    @property
+    def is_cash(self) -> bool:
+        """Whether the payment is money received (the only kind collections and limitation count)."""
+        return self.kind is PaymentKind.CASH
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ Definitions used in the quote (documented in docs/conventions.md):
 - ``payoff_amount`` settles the loan at the end of ``as_of``: total overdue + principal not yet due +
   contractual interest of the current period accrued pro rata by days (rounded half-up), less interest
   already paid on that installment and less unapplied credit, never below zero;
-- every payment received on or after the limitation start interrupts limitation (a partial payment or
-  account debit, SPC limitation rules art. 8, 14).
+- every cash payment received on or after the limitation start interrupts limitation (a partial payment or
+  account debit, SPC limitation rules art. 8, 14); a non-cash payment of an arrangement does not (the plan
+  itself is recorded as an interruption, issue 5 plans).
 """
 
 from __future__ import annotations
@@ -142,11 +143,11 @@ def due_items(ledger: Ledger) -> tuple[DueItem, ...]:
 
 
 def payment_interruptions(payments: Iterable[Payment], as_of: date) -> tuple[Interruption, ...]:
-    """Payments received by ``as_of`` as limitation interruptions (the payment is its own evidence)."""
+    """Cash payments received by ``as_of`` as limitation interruptions (the payment is its own evidence)."""
     return tuple(
         Interruption(p.paid_on, PAYMENT_INTERRUPTION, f"payment {p.payment_id}")
         for p in payments
-        if p.paid_on <= as_of
+        if p.paid_on <= as_of and p.is_cash
     )
 
 

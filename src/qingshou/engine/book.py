@@ -1,7 +1,8 @@
 """The book: every fact the engine needs, as Polars frames with the schemas of ``engine.schema``.
 
-A ``Book`` is what a runner reads from the store (or from Parquet extracts) before a run: products, loans,
-installments, payments, charges and the stored limitation interruptions. Kernels never read anything else; a test builds a five-row book by hand.
+A ``Book`` is what a runner reads from the store (or from Parquet extracts) before a run: products, loans
+(``schema.BOOK_LOANS``: with a successor loan's restructuring), installments, payments (``BOOK_PAYMENTS``:
+with their kind and the components a waiver forgives), charges and the stored limitation interruptions. Kernels never read anything else; a test builds a five-row book by hand.
 """
 
 from __future__ import annotations
@@ -39,14 +40,13 @@ class Book:
         interruptions: pl.DataFrame | None = None,
     ) -> Book:
         """A book with every frame conformed to its schema (missing payments / charges / interruptions:
-        none)."""
+        none; loans and payments without the arrangement columns: no restructuring, cash)."""
+        paid = payments if payments is not None else schema.empty(schema.BOOK_PAYMENTS)
         return cls(
             schema.conform(products, schema.PRODUCTS),
-            schema.conform(loans, schema.LOANS),
+            schema.conform(schema.with_defaults(loans, schema.BOOK_LOANS), schema.BOOK_LOANS),
             schema.conform(installments, schema.INSTALLMENTS),
-            schema.conform(
-                payments if payments is not None else schema.empty(schema.PAYMENTS), schema.PAYMENTS
-            ),
+            schema.conform(schema.with_defaults(paid, schema.BOOK_PAYMENTS), schema.BOOK_PAYMENTS),
             schema.conform(charges if charges is not None else schema.empty(schema.CHARGES), schema.CHARGES),
             schema.conform(
                 interruptions if interruptions is not None else schema.empty(schema.INTERRUPTIONS),

@@ -1,9 +1,10 @@
-"""Classification as columns (C6): the dpd floor, the NPL hold after a cure, the class and the IFRS 9 stage.
+"""Classification as columns (C6): the dpd floor, the NPL hold after a cure, the restructuring observation,
+the class and the IFRS 9 stage.
 
 Classes are ``LoanClass`` values as Int8 (1 正常 … 5 损失; 3 and above are NPL) until the snapshot turns
-them into codes. The engine stores no restructurings or manual downgrades, so the class at the end of
-as_of is the worse of the dpd floor (the product's ``class_floors``; 正常 when not delinquent) and the NPL
-hold of ``domain.classification._NplHold``: once the floor is NPL the worst floor reached is held until the
+them into codes. The engine stores no manual downgrades, so the class at the end of as_of is the worst of
+the dpd floor (the product's ``class_floors``; 正常 when not delinquent), the restructuring observation
+floor (``observation_floor``, below) and the NPL hold of ``domain.classification._NplHold``: once the floor is NPL the worst floor reached is held until the
 arrears are cleared and then either the 2 installments falling due after the cure are settled or 6 months
 (``add_months``) pass, with nothing delinquent and no installment missed in between (a disturbance restarts
 the wait from the next day the arrears are clear).
@@ -23,6 +24,17 @@ obtained two ways, both equal to the domain's ``classify``:
   so the state at as_of follows from set operations: the hold is released when a valid candidate comes
   after the last NPL day; otherwise it holds the worst floor of the NPL days after the last release before
   it, and the wait (if any) started on the first cleared day ≥ the last disturbed day.
+
+The restructuring observation (``domain.classification._Observation``) is derived every day, for the
+loans restructured by as_of (issue 5: a plan's successor loan, restructured on its disbursement day R,
+so its own class on R is 正常 and the class it starts from is its predecessor's, ``class_at_restructuring``).
+The floor is that class when NPL, else 关注. The observation begins at R and restarts on each miss day m
+(the day after a past installment's last on-time day, when it was not settled by then) in (R, as_of]. A
+*candidate* begun on day t (R or a miss day) starts at s = the first due date after t and would end on
+E = max(s + 12 months (``add_months`` clamp), the day the installments due on s and the next are both
+settled); it is *valid* when E ≤ as_of and no miss day lies in (t, E]. The candidates form a chain (each
+invalid one is followed by the next miss, which restarts it), so the observation has ended at as_of
+exactly when some candidate is valid; otherwise its floor applies.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from qingshou.domain.classification import HOLD_MONTHS
+from qingshou.domain.classification import HOLD_MONTHS, OBSERVATION_MONTHS
 from qingshou.domain.policy import LoanClass, ProductPolicy
 from qingshou.engine.derive_timeline import (
     KEY,
@@ -49,6 +61,7 @@ from qingshou.engine.derive_timeline import (
 _DAY = timedelta(days=1)
 _EPOCH = date(1970, 1, 1)
 _HOLD_OFFSET = f"{HOLD_MONTHS}mo"
+_OBSERVATION_OFFSET = f"{OBSERVATION_MONTHS}mo"
 NORMAL = int(LoanClass.NORMAL)
 SPECIAL_MENTION = int(LoanClass.SPECIAL_MENTION)
 SUBSTANDARD = int(LoanClass.SUBSTANDARD)
@@ -392,6 +405,77 @@ def _hold_at(
     )
 
 
+# --- the restructuring observation (C6) ---------------------------------------------------------------------
+
+OBSERVATION: dict[str, pl.DataType] = {KEY: pl.UInt32(), "observation": pl.Int8()}
+
+
+def observation_floor(lines: pl.DataFrame, loans: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """OBSERVATION: the restructuring floor at the end of as_of of every loan restructured by then whose
+    observation has not ended (module docstring); other loans are left out. ``lines``: the timeline frame;
+    ``loans``: every loan in key order with ``restructured_on`` and ``class_at_restructuring``."""
+    restructured = loans.filter(pl.col("restructured_on") <= as_of).select(
+        KEY,
+        "restructured_on",
+        pl.when(pl.col("class_at_restructuring") >= SUBSTANDARD)
+        .then(pl.col("class_at_restructuring"))
+        .otherwise(pl.lit(SPECIAL_MENTION))
+        .cast(pl.Int8)
+        .alias("observation"),
+    )
+    if restructured.height == 0:
+        return pl.DataFrame(schema=OBSERVATION)
+    own = lines_of(lines, restructured[KEY], loans.height)
+    missed = pl.col("settled_on").is_null() | (pl.col("settled_on") > pl.col("on_time_until"))
+    misses = (
+        own.filter(pl.col("past") & missed)
+        .select(KEY, (pl.col("on_time_until") + _DAY).alias("day"))
+        .join(restructured.select(KEY, "restructured_on"), on=KEY, how="inner")
+        .filter((pl.col("day") > pl.col("restructured_on")) & (pl.col("day") <= as_of))
+        .select(KEY, "day")
+        .unique()
+        .sort("day")
+    )
+    begun = pl.concat([restructured.select(KEY, pl.col("restructured_on").alias("day")), misses]).unique()
+    ended = _observation_ended(begun, misses, settled_pairs(own), as_of)
+    return restructured.join(ended, on=KEY, how="anti").select(list(OBSERVATION))
+
+
+def _observation_ended(
+    begun: pl.DataFrame, misses: pl.DataFrame, pairs: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """(loan_key) of the loans with a valid observation candidate (module docstring)."""
+    candidates = (
+        begun.sort("day")
+        .join_asof(
+            pairs.rename({"due_date": "start"}),
+            left_on="day",
+            right_on="start",
+            by=KEY,
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .join_asof(
+            misses.rename({"day": "next_miss"}),
+            left_on="day",
+            right_on="next_miss",
+            by=KEY,
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+    )
+    end = pl.max_horizontal(pl.col("start").dt.offset_by(_OBSERVATION_OFFSET), pl.col("pair_settled"))
+    valid = (
+        pl.col("start").is_not_null()
+        & pl.col("pair_settled").is_not_null()
+        & (end <= as_of)
+        & (pl.col("next_miss").is_null() | (pl.col("next_miss") > end))
+    )
+    return candidates.filter(valid).select(KEY).unique()
+
+
 # --- the class of every loan at as_of --------------------------------------------------------------------
 
 
@@ -475,11 +559,13 @@ def classify_loans(
     as_of: date,
 ) -> pl.DataFrame:
     """(loan_key, classification, stage, npl_held_class, npl_cured_on, npl_state_on) for every loan of
-    ``today`` (loan_key, product_id, dpd, delinquent, cleared, missed): the worse of the dpd floor and the
-    NPL hold (C6), its IFRS 9 stage, and the hold state the next day carries.
+    ``today`` (loan_key, product_id, dpd, delinquent, cleared, missed): the worst of the dpd floor, the
+    restructuring observation floor and the NPL hold (C6), its IFRS 9 stage, and the hold state the next
+    day carries.
 
-    ``lines``: the timeline frame; ``loans``: keyed loans (loan_key order) with loan_id, product_id and
-    accelerated_on; ``previous``: the previous snapshot (None on a first run)."""
+    ``lines``: the timeline frame; ``loans``: keyed loans (loan_key order) with loan_id, product_id,
+    accelerated_on, restructured_on and class_at_restructuring; ``previous``: the previous snapshot (None on
+    a first run)."""
     floors = floors_frame(policies)
     keyed = (
         loans.select(KEY, "loan_id", "product_id", "accelerated_on")
@@ -493,9 +579,11 @@ def classify_loans(
     else:  # nothing to carry (a first run): yesterday's state is not needed
         carried = before.select(KEY, "held", "cured")
     hold = hold_state(lines, today, carried, keyed, floors, as_of)
-    loan_class = pl.max_horizontal("floor", "held")
+    observed = observation_floor(lines, loans, as_of)
+    loan_class = pl.max_horizontal("floor", "held", "observation")
     return (
         today.join(hold, on=KEY, how="left")
+        .join(observed, on=KEY, how="left")
         .with_columns(loan_class.alias("_class"))
         .select(
             KEY,

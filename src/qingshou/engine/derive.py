@@ -6,8 +6,9 @@ computes for every loan, vectorised over the book:
 * delinquency at the end of as_of (C2, C3; ``derive_timeline``): dpd from the origin of the oldest unpaid
   installment, delinquent past its last on-time day, the product's bucket (M0 when not delinquent);
 * the amounts (``derive_amounts``): overdue components, total, outstanding principal, payoff, credit;
-* the class and IFRS 9 stage with the NPL hold, carried from ``previous`` or derived (C6; ``classify``);
-* the limitation period (C7; ``limitation``);
+* the class and IFRS 9 stage with the NPL hold, carried from ``previous`` or derived, and the
+  restructuring observation of a plan's successor loan (C6; ``classify``);
+* the limitation period (C7; ``limitation``), interrupted by cash payments only;
 
 then hands the quote fields and the carried classification state to ``changes.finish`` for the borrower
 aggregates and the changes since the previous snapshot. Inside, loans are addressed by an integer
@@ -21,6 +22,7 @@ from datetime import date
 
 import polars as pl
 
+from qingshou.domain.loan import PaymentKind
 from qingshou.domain.policy import CURRENT_BUCKET, ProductPolicy
 from qingshou.engine import changes, classify, derive_amounts, derive_timeline, limitation, schema
 from qingshou.engine.book import Book
@@ -89,7 +91,10 @@ def derive_snapshot(
     classes = classify.classify_loans(lines, today, loans, previous, policies, as_of)
     money = derive_amounts.amounts(lines, ledger.charges, loans, as_of)
     period = limitation.limitation(
-        limitation.triggers(lines, loans), limitation.acts(book.payments, book.interruptions), as_of, calendar
+        limitation.triggers(lines, loans),
+        limitation.acts(cash(book.payments), book.interruptions),
+        as_of,
+        calendar,
     )
     quotes = (
         loans.select(KEY, "loan_id", "borrower_id", "product_id", pl.lit(as_of, pl.Date).alias("as_of"))
@@ -100,6 +105,12 @@ def derive_snapshot(
     )
     carried = quotes.select("loan_id", *schema.CARRIED_STATE)
     return changes.finish(schema.conform(quotes, schema.QUOTE_FIELDS), carried, previous, policies)
+
+
+def cash(payments: pl.DataFrame) -> pl.DataFrame:
+    """The cash payments of a BOOK_PAYMENTS frame: only money received interrupts limitation (C7; a
+    non-cash payment of an arrangement does not, ``domain.quote.payment_interruptions``)."""
+    return payments.filter(pl.col("kind") == PaymentKind.CASH.value)
 
 
 def _refuse_unknown(loans: pl.DataFrame, policies: Mapping[str, ProductPolicy]) -> None:

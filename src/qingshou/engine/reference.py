@@ -16,12 +16,21 @@ from typing import Any, Final
 import polars as pl
 
 from qingshou.domain.calendar import BusinessCalendar
+from qingshou.domain.classification import Restructuring
 from qingshou.domain.errors import DomainError
 from qingshou.domain.ledger import Ledger, replay
 from qingshou.domain.limitation import Interruption
-from qingshou.domain.loan import Charge, ChargeKind, LoanTerms, Payment, RepaymentMethod, ScheduledInstallment
+from qingshou.domain.loan import (
+    Charge,
+    ChargeKind,
+    LoanTerms,
+    Payment,
+    PaymentKind,
+    RepaymentMethod,
+    ScheduledInstallment,
+)
 from qingshou.domain.money import from_fen
-from qingshou.domain.policy import ProductPolicy
+from qingshou.domain.policy import Component, LoanClass, ProductPolicy
 from qingshou.domain.quote import Quote, quote_loan
 from qingshou.engine import changes, schema
 from qingshou.engine.book import Book, scaled_rate
@@ -39,6 +48,7 @@ class LoanInputs:
     branch: str = ""
     channel: str = ""
     interruptions: tuple[Interruption, ...] = ()
+    restructurings: tuple[Restructuring, ...] = ()
 
 
 def fen(amount: Decimal) -> int:
@@ -118,7 +128,16 @@ def _loan_inputs(
             )
             for r in schedule
         ),
-        payments=tuple(Payment(r["payment_id"], r["paid_on"], from_fen(r["amount_fen"])) for r in payments),
+        payments=tuple(
+            Payment(
+                r["payment_id"],
+                r["paid_on"],
+                from_fen(r["amount_fen"]),
+                PaymentKind(r["kind"]),
+                frozenset(Component(name) for name in (r["waives"] or "").split(",") if name),
+            )
+            for r in payments
+        ),
         charges=tuple(
             Charge(r["charge_id"], ChargeKind(r["kind"]), r["posted_on"], from_fen(r["amount_fen"]))
             for r in charges
@@ -127,7 +146,16 @@ def _loan_inputs(
         branch=row["branch"] or "",
         channel=row["channel"] or "",
         interruptions=tuple(Interruption(r["on"], r["kind"], STORED_EVIDENCE) for r in interruptions),
+        restructurings=_restructurings(row),
     )
+
+
+def _restructurings(row: dict[str, Any]) -> tuple[Restructuring, ...]:
+    """A successor loan's restructuring (C6) from its BOOK_LOANS row; none for any other loan."""
+    if row["restructured_on"] is None:
+        return ()
+    known = row["class_at_restructuring"]
+    return (Restructuring(row["restructured_on"], LoanClass(known) if known is not None else None),)
 
 
 #: The evidence of an interruption read from a book (the store keeps the real evidence; the engine needs
@@ -167,6 +195,7 @@ def book_from_inputs(inputs: Iterable[LoanInputs]) -> Book:
                 "accelerated_on": terms.accelerated_on,
                 "branch": item.branch,
                 "channel": item.channel,
+                **_restructuring_columns(item.restructurings),
             }
         )
         installments.extend(
@@ -186,6 +215,8 @@ def book_from_inputs(inputs: Iterable[LoanInputs]) -> Book:
                 "payment_id": p.payment_id,
                 "paid_on": p.paid_on,
                 "amount_fen": fen(p.amount),
+                "kind": p.kind.value,
+                "waives": ",".join(sorted(component.value for component in p.waives)),
             }
             for p in item.payments
         )
@@ -204,12 +235,21 @@ def book_from_inputs(inputs: Iterable[LoanInputs]) -> Book:
         )
     return Book.of(
         pl.DataFrame(list(products.values()), schema=schema.PRODUCTS),
-        pl.DataFrame(loans, schema=schema.LOANS),
+        pl.DataFrame(loans, schema=schema.BOOK_LOANS),
         pl.DataFrame(installments, schema=schema.INSTALLMENTS),
-        pl.DataFrame(payments, schema=schema.PAYMENTS),
+        pl.DataFrame(payments, schema=schema.BOOK_PAYMENTS),
         pl.DataFrame(charges, schema=schema.CHARGES),
         pl.DataFrame(interruptions, schema=schema.INTERRUPTIONS),
     )
+
+
+def _restructuring_columns(restructurings: tuple[Restructuring, ...]) -> dict[str, Any]:
+    """The LOAN_ARRANGEMENTS columns of a loan's (single) restructuring."""
+    if not restructurings:
+        return {"restructured_on": None, "class_at_restructuring": None}
+    (first,) = restructurings
+    known = first.class_on_day
+    return {"restructured_on": first.on, "class_at_restructuring": int(known) if known is not None else None}
 
 
 def product_row(policy: ProductPolicy) -> dict[str, Any]:
@@ -287,6 +327,7 @@ def reference_quotes(book: Book, as_of: date, calendar: BusinessCalendar) -> Ref
                 item.policy,
                 calendar,
                 as_of,
+                restructurings=item.restructurings,
                 interruptions=item.interruptions,
             )
         except DomainError as exc:

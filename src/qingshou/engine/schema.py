@@ -63,6 +63,32 @@ PAYMENTS: Final[Schema] = {
     "amount_fen": pl.Int64(),
 }
 
+#: Arrangement columns of a loan (issue 5 plans, C6): a plan's successor loan is restructured on
+#: ``restructured_on`` (its disbursement day) and ``class_at_restructuring`` is its predecessor's class at the
+#: end of that day (``LoanClass`` value 1–5); both null for every other loan.
+LOAN_ARRANGEMENTS: Final[Schema] = {
+    "restructured_on": pl.Date(),
+    "class_at_restructuring": pl.Int8(),
+}
+
+#: Arrangement columns of a payment: ``kind`` (``PaymentKind``: cash, restructure, discount, waiver) and,
+#: for a waiver, the components it forgives (``waives``: comma-separated ``Component`` values, else "").
+PAYMENT_ARRANGEMENTS: Final[Schema] = {
+    "kind": pl.String(),
+    "waives": pl.String(),
+}
+
+#: What a ``Book`` holds for loans and payments: the base columns plus the arrangement columns, which a
+#: frame may leave out (``with_defaults``: no restructuring; cash).
+BOOK_LOANS: Final[Schema] = {**LOANS, **LOAN_ARRANGEMENTS}
+BOOK_PAYMENTS: Final[Schema] = {**PAYMENTS, **PAYMENT_ARRANGEMENTS}
+OPTIONAL_DEFAULTS: Final[dict[str, object]] = {
+    "restructured_on": None,
+    "class_at_restructuring": None,
+    "kind": "cash",
+    "waives": "",
+}
+
 #: Stored acts that interrupted a loan's limitation period (C7: a delivered demand, a promise, a plan, a
 #: suit …; ``qs_limitation_interruption``) — payments interrupt it by themselves and are not listed here.
 INTERRUPTIONS: Final[Schema] = {
@@ -190,6 +216,12 @@ def conform(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
     if missing:
         raise KeyError(f"frame lacks column(s) {', '.join(missing)}")
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+
+
+def with_defaults(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    """``frame`` plus the optional columns of ``schema`` it lacks, at their defaults (``OPTIONAL_DEFAULTS``)."""
+    missing = [name for name in schema if name in OPTIONAL_DEFAULTS and name not in frame.columns]
+    return frame.with_columns(pl.lit(OPTIONAL_DEFAULTS[name], schema[name]).alias(name) for name in missing)
 
 
 def empty(schema: Schema) -> pl.DataFrame:

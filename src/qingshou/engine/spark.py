@@ -69,9 +69,9 @@ LOANS_PER_PARTITION: Final = 100_000
 #: The book's tables, in ``Book`` field order, with their schemas.
 BOOK_TABLES: Final[Mapping[str, schema.Schema]] = {
     "products": schema.PRODUCTS,
-    "loans": schema.LOANS,
+    "loans": schema.BOOK_LOANS,
     "installments": schema.INSTALLMENTS,
-    "payments": schema.PAYMENTS,
+    "payments": schema.BOOK_PAYMENTS,
     "charges": schema.CHARGES,
     "interruptions": schema.INTERRUPTIONS,
 }
@@ -472,7 +472,7 @@ def group_book(products: pl.DataFrame, loans: pl.DataFrame, facts: pl.DataFrame)
         table: facts.filter(pl.col(RECORD) == record).select(list(BOOK_TABLES[table]))
         for record, table in FACT_RECORDS.items()
     }
-    loan_rows = loans.select(list(schema.LOANS)) if loans.width else schema.empty(schema.LOANS)
+    loan_rows = loans.select(list(schema.BOOK_LOANS)) if loans.width else schema.empty(schema.BOOK_LOANS)
     return Book.of(
         products,
         loan_rows,

@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qingshou.domain.loan import RepaymentMethod
+from qingshou.domain.loan import PaymentKind, RepaymentMethod
+
+#: The payment kinds an extract may carry (issue 5): cash, or a loan closed by a restructuring or a
+#: discounted settlement in the core system. Waivers are posted through the arrangement services only
+#: (a waiver names its components).
+PAYMENT_KINDS: tuple[str, ...] = (
+    PaymentKind.CASH.value,
+    PaymentKind.RESTRUCTURE.value,
+    PaymentKind.DISCOUNT.value,
+)
 
 
 class Kind(StrEnum):
@@ -158,6 +167,7 @@ PAYMENTS = Table(
         Column("paid_on", Kind.DATE, required=True),
         Column("amount", Kind.POSITIVE_AMOUNT, required=True, target="amount_fen"),
         Column("channel", Kind.TEXT, max_length=100),
+        Column("kind", Kind.CHOICE, choices=PAYMENT_KINDS),
     ),
     key=("payment_id",),
 )
@@ -165,4 +175,4 @@ PAYMENTS = Table(
 #: Every table, in the order they are read, checked and written (parents before children).
 TABLES: tuple[Table, ...] = (PRODUCTS, BORROWERS, LOANS, INSTALLMENTS, PAYMENTS)
 #: Optional columns that default to something else than empty / null.
-DEFAULTS: dict[tuple[str, str], str] = {("installments", "fee_due"): "0"}
+DEFAULTS: dict[tuple[str, str], str] = {("installments", "fee_due"): "0", ("payments", "kind"): "cash"}

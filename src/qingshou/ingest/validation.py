@@ -420,10 +420,14 @@ def _installment_schedule_checks() -> list[Check]:
     ]
 
 
+#: The stored values a payment posted again must repeat (payments are immutable, C5).
+_STORED_PAYMENT = ("loan_id", "paid_on", "amount_fen", "channel", "kind")
+
+
 def check_payments(raw: pl.DataFrame, loans: pl.DataFrame, stored: pl.DataFrame) -> Checked:
     """Payments against the known ``loans`` (loan_id, disbursed_on) and the ``stored`` payments.
 
-    ``stored`` has payment_id, loan_id, paid_on, amount_fen, channel: a payment id already stored with
+    ``stored`` has payment_id, loan_id, paid_on, amount_fen, channel, kind: a payment id already stored with
     other values is rejected (payments are immutable); with the same values it is accepted and unchanged.
     """
     frame, originals, file_columns, columns = _prepare(PAYMENTS, raw)
@@ -432,13 +436,13 @@ def check_payments(raw: pl.DataFrame, loans: pl.DataFrame, stored: pl.DataFrame)
     )
     before = stored.select(
         "payment_id",
-        *(pl.col(name).alias(f"__stored_{name}") for name in ("loan_id", "paid_on", "amount_fen", "channel")),
+        *(pl.col(name).alias(f"__stored_{name}") for name in _STORED_PAYMENT),
     )
     frame = frame.join(known, on="loan_id", how="left").join(before, on="payment_id", how="left")
     differs = pl.any_horizontal(
         pl.col(f"__stored_{name}").is_not_null()
         & (pl.col(f"__stored_{name}") != pl.col(name)).fill_null(True)
-        for name in ("loan_id", "paid_on", "amount_fen", "channel")
+        for name in _STORED_PAYMENT
     )
     checks = [
         _duplicates(["payment_id"], "payment_id"),

@@ -39,7 +39,9 @@ _SCALED: Final[Mapping[str, Mapping[str, str]]] = {
 _PRODUCT_COLUMNS: Final = tuple(
     "penalty_markup" if name == "penalty_markup_e8" else name for name in schema.PRODUCTS
 )
-_LOAN_COLUMNS: Final = tuple("annual_rate" if name == "annual_rate_e8" else name for name in schema.LOANS)
+_LOAN_COLUMNS: Final = tuple(
+    "annual_rate" if name == "annual_rate_e8" else name for name in schema.BOOK_LOANS
+)
 _MISSING_SCHEDULE_CODE: Final = "invalid_schedule"
 
 
@@ -105,15 +107,16 @@ def read_products(store: Store) -> pl.DataFrame:
 
 
 def read_loans(store: Store) -> pl.DataFrame:
-    """``qs_loan`` as ``engine.schema.LOANS`` plus the rate as text (``annual_rate``, for schedules)."""
-    return _read_scaled(store, "qs_loan", _LOAN_COLUMNS, schema.LOANS)
+    """``qs_loan`` as ``engine.schema.BOOK_LOANS`` (with a successor's restructuring) plus the rate as text
+    (``annual_rate``, for schedules)."""
+    return _read_scaled(store, "qs_loan", _LOAN_COLUMNS, schema.BOOK_LOANS)
 
 
 def read_facts(store: Store) -> dict[str, pl.DataFrame]:
     """Installments, payments, charges and the stored limitation interruptions as their engine schemas."""
     return {
         "installments": store.read_table("qs_installment", schema.INSTALLMENTS),
-        "payments": store.read_table("qs_payment", schema.PAYMENTS),
+        "payments": store.read_table("qs_payment", schema.BOOK_PAYMENTS),
         "charges": store.read_table("qs_charge", schema.CHARGES),
         "interruptions": store.read_table("qs_limitation_interruption", schema.INTERRUPTIONS),
     }

@@ -104,7 +104,7 @@ class LoanAdmin(ReadOnlyAdmin):
         "disbursed_on",
         "term_months",
     )
-    list_filter = ("product", "repayment_method", "branch")
+    list_filter = ("product", "repayment_method", "branch", "acceleration_reason")
     search_fields = ("loan_id", "borrower__borrower_id", "borrower__name")
     list_select_related = ("borrower", "product")
     inlines = (InstallmentInline,)
@@ -112,8 +112,8 @@ class LoanAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("payment_id", "loan", "paid_on", "amount_fen", "channel", "source")
-    list_filter = ("source",)
+    list_display = ("payment_id", "loan", "paid_on", "amount_fen", "kind", "channel", "source")
+    list_filter = ("source", "kind")
     search_fields = ("payment_id", "loan__loan_id")
     date_hierarchy = "paid_on"
 

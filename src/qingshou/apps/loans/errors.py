@@ -14,6 +14,10 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class LoanNotFound(NotFound):
+    """The named loan does not exist."""
+
+
 class PaymentConflict(DomainError):
     """A payment id is already stored with different data: external ids are immutable (C5)."""
 

@@ -16,16 +16,19 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingshou.domain.classification import Restructuring
 from qingshou.domain.limitation import INTERRUPTION_KINDS, Interruption
 from qingshou.domain.loan import Charge as DomainCharge
-from qingshou.domain.loan import ChargeKind, LoanTerms, RepaymentMethod, ScheduledInstallment
+from qingshou.domain.loan import ChargeKind, LoanTerms, PaymentKind, RepaymentMethod, ScheduledInstallment
 from qingshou.domain.loan import Payment as DomainPayment
 from qingshou.domain.money import Rounding, from_fen
 from qingshou.domain.policy import (
     DEFAULT_WATERFALL,
+    Component,
     Direction,
     DpdOrigin,
     HolidayRule,
+    LoanClass,
     ProductKind,
     ProductPolicy,
 )
@@ -123,13 +126,28 @@ class Borrower(models.Model):
         verbose_name = _("borrower")
         verbose_name_plural = _("borrowers")
         ordering = ("borrower_id",)
+        # search (apps.records.search): exact lookups by phone, ID number or name, never a scan
+        indexes = (
+            models.Index(fields=["phone"], name="qs_borrower_phone_idx"),
+            models.Index(fields=["id_number"], name="qs_borrower_id_number_idx"),
+            models.Index(fields=["name"], name="qs_borrower_name_idx"),
+        )
 
     def __str__(self) -> str:
         return f"{self.borrower_id} {self.name}"
 
 
 class Loan(models.Model):
-    """A loan contract; ``accelerated_on`` records that the lender called it early (C7)."""
+    """A loan contract; ``accelerated_on`` records that the lender called it early (C7) and
+    ``acceleration_reason`` why. A plan's successor loan (issue 5, 重组 as a new contract) names its
+    predecessor (``restructured_from``), the day (``restructured_on``, its disbursement day) and the
+    predecessor's class at the end of that day (``class_at_restructuring``, a ``LoanClass`` value, C6)."""
+
+    class AccelerationReason(models.TextChoices):
+        NONE = "", _("none")
+        LEGAL = "legal", _("legal action")
+        RESTRUCTURING = "restructuring", _("restructuring")
+        SETTLEMENT = "settlement", _("settlement")
 
     loan_id = models.CharField(_("loan id"), max_length=ID_LENGTH, primary_key=True)
     borrower = models.ForeignKey(
@@ -157,6 +175,30 @@ class Loan(models.Model):
     branch = models.CharField(_("branch"), max_length=100, blank=True, default="")
     channel = models.CharField(_("channel"), max_length=100, blank=True, default="")
     accelerated_on = models.DateField(_("accelerated on"), null=True, blank=True)
+    acceleration_reason = models.CharField(
+        _("acceleration reason"),
+        max_length=16,
+        choices=AccelerationReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    restructured_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        db_column="restructured_from",
+        related_name="successors",
+        null=True,
+        blank=True,
+        verbose_name=_("restructured from"),
+    )
+    restructured_on = models.DateField(_("restructured on"), null=True, blank=True)
+    class_at_restructuring = models.PositiveSmallIntegerField(
+        _("class at restructuring"),
+        choices=[(int(value), value.code) for value in LoanClass],
+        null=True,
+        blank=True,
+    )
     extra = models.JSONField(_("extra columns"), default=dict, blank=True)
 
     class Meta:
@@ -183,6 +225,13 @@ class Loan(models.Model):
             accelerated_on=self.accelerated_on,
             borrower_id=self.borrower_id,
         )
+
+    def to_restructurings(self) -> tuple[Restructuring, ...]:
+        """The loan's restructuring for C6 (a successor loan: its day and the predecessor's class)."""
+        if self.restructured_on is None:
+            return ()
+        known = self.class_at_restructuring
+        return (Restructuring(self.restructured_on, LoanClass(known) if known is not None else None),)
 
 
 class Installment(models.Model):
@@ -224,12 +273,17 @@ class Installment(models.Model):
 
 
 class Payment(models.Model):
-    """Money received for a loan. Immutable: the external ``payment_id`` posted twice is a no-op (C5)."""
+    """A payment of a loan. Immutable: the external ``payment_id`` posted twice is a no-op (C5).
+
+    ``kind`` is ``cash`` (money received) or a non-cash kind an arrangement posts (``PaymentKind``: restructure,
+    discount, waiver — issue 5); only cash counts as money collected. ``waives`` lists the components a waiver
+    forgives, comma-separated (``Component`` values), blank otherwise."""
 
     class Source(models.TextChoices):
         LOAD = "load", _("extract load")
         API = "api", _("API")
         CLI = "cli", _("command line")
+        ARRANGEMENT = "arr", _("arrangement")
 
     payment_id = models.CharField(_("payment id"), max_length=ID_LENGTH, unique=True)
     loan = models.ForeignKey(
@@ -237,6 +291,14 @@ class Payment(models.Model):
     )
     paid_on = models.DateField(_("paid on"))
     amount_fen = models.BigIntegerField(_("amount (fen)"))
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=_choices(PaymentKind),
+        default=PaymentKind.CASH.value,
+        db_default="cash",
+    )
+    waives = models.CharField(_("waives"), max_length=40, blank=True, default="", db_default="")
     channel = models.CharField(_("channel"), max_length=100, blank=True, default="", db_default="")
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.LOAD)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
@@ -254,7 +316,11 @@ class Payment(models.Model):
     def to_payment(self) -> DomainPayment:
         """The domain's payment (amount in yuan)."""
         return DomainPayment(
-            payment_id=self.payment_id, paid_on=self.paid_on, amount=from_fen(self.amount_fen)
+            payment_id=self.payment_id,
+            paid_on=self.paid_on,
+            amount=from_fen(self.amount_fen),
+            kind=PaymentKind(self.kind),
+            waives=frozenset(Component(name) for name in self.waives.split(",") if name),
         )
 
 

@@ -12,12 +12,13 @@ from datetime import date
 
 from django.db.models import Prefetch, QuerySet
 
-from qingshou.apps.loans.errors import NotFound
+from qingshou.apps.loans.errors import LoanNotFound
 from qingshou.apps.loans.models import CalendarDay, CalendarYear, Installment, LimitationInterruption, Loan
 from qingshou.apps.loans.models import Charge as ChargeRow
 from qingshou.apps.loans.models import Payment as PaymentRow
 from qingshou.calendars import CalendarOverride, build_calendar
 from qingshou.domain.calendar import BusinessCalendar
+from qingshou.domain.classification import Restructuring
 from qingshou.domain.limitation import Interruption
 from qingshou.domain.loan import Charge, LoanTerms, Payment, ScheduledInstallment
 from qingshou.domain.policy import ProductPolicy
@@ -35,6 +36,7 @@ class LoanFacts:
     payments: tuple[Payment, ...]
     charges: tuple[Charge, ...]
     interruptions: tuple[Interruption, ...] = ()
+    restructurings: tuple[Restructuring, ...] = ()
 
 
 def business_calendar() -> BusinessCalendar:
@@ -51,7 +53,7 @@ def loan_facts(loan_id: str) -> LoanFacts:
     """The facts of ``loan_id``; ``NotFound`` when there is no such loan."""
     loan = _with_facts(Loan.objects.filter(loan_id=loan_id)).first()
     if loan is None:
-        raise NotFound(f"no loan {loan_id!r}", field="loan_id")
+        raise LoanNotFound(f"no loan {loan_id!r}", field="loan_id")
     return _facts(loan, {})
 
 
@@ -90,6 +92,7 @@ def _facts(loan: Loan, policies: dict[str, ProductPolicy]) -> LoanFacts:
         payments=tuple(row.to_payment() for row in loan.payments.all()),
         charges=tuple(row.to_charge() for row in loan.charges.all()),
         interruptions=tuple(row.to_interruption() for row in loan.limitation_interruptions.all()),
+        restructurings=loan.to_restructurings(),
     )
 
 
@@ -108,5 +111,6 @@ def quote_facts(facts: LoanFacts, as_of: date, calendar: BusinessCalendar) -> Qu
         facts.policy,
         calendar,
         as_of,
+        restructurings=facts.restructurings,
         interruptions=facts.interruptions,
     )

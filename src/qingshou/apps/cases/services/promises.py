@@ -292,11 +292,15 @@ def open_instalments(as_of: date) -> pl.DataFrame:
 
 
 def borrower_payments(borrower_ids: list[str], since: date, as_of: date) -> pl.DataFrame:
-    """Payments (``PAYMENTS``) of the borrowers' loans dated ``since`` … ``as_of``."""
+    """Cash payments (``PAYMENTS``) of the borrowers' loans dated ``since`` … ``as_of`` (an arrangement's
+    non-cash payments keep no promise, issue 5)."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(borrower_ids), _CHUNK):
         rows = Payment.objects.filter(
-            loan__borrower_id__in=borrower_ids[start : start + _CHUNK], paid_on__gte=since, paid_on__lte=as_of
+            loan__borrower_id__in=borrower_ids[start : start + _CHUNK],
+            paid_on__gte=since,
+            paid_on__lte=as_of,
+            kind="cash",
         ).values_list("loan__borrower_id", "loan_id", "paid_on", "amount_fen")
         found.extend(dict(zip(PAYMENTS, row, strict=True)) for row in rows)
     return _frame(found, PAYMENTS)
@@ -416,7 +420,8 @@ def _eod_instalments(store: Store, as_of: date) -> pl.DataFrame:
 
 def _book_payments(context: EodContext, borrowers: pl.DataFrame) -> pl.DataFrame:
     loans = context.book.loans.select("loan_id", "borrower_id").join(borrowers, on="borrower_id", how="semi")
-    return context.book.payments.join(loans, on="loan_id", how="inner").select(list(PAYMENTS))
+    cash = context.book.payments.filter(pl.col("kind") == "cash")  # non-cash keeps no promise (issue 5)
+    return cash.join(loans, on="loan_id", how="inner").select(list(PAYMENTS))
 
 
 class EvaluatePromises:

@@ -238,6 +238,7 @@ def _read_stored(store: Store) -> _Stored:
                 "paid_on": pl.Date,
                 "amount_fen": pl.Int64,
                 "channel": pl.String,
+                "kind": pl.String,
             },
         ),
     )

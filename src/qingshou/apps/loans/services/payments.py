@@ -92,6 +92,14 @@ def _replay(loan_id: str, as_of: date) -> Ledger:
     )
 
 
+def refresh_allocations(loan: models.Loan, as_of: date) -> Ledger:
+    """Replay ``loan`` to the end of ``as_of`` and rewrite its stored allocations (inside the caller's
+    transaction); the arrangement services call this after posting their non-cash payments."""
+    ledger = _replay(loan.loan_id, as_of)
+    _store_allocations(loan, ledger)
+    return ledger
+
+
 def _store_allocations(loan: models.Loan, ledger: Ledger) -> None:
     """Replace the loan's derived allocations with the replay's."""
     models.Allocation.objects.filter(loan=loan).delete()
