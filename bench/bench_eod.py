@@ -1,6 +1,7 @@
 """Benchmark the EOD engine: the snapshot of a simulated book, against the domain loan by loan.
 
-    .venv/bin/python bench/bench_eod.py --loans 1000000 [--sample 5000] [--scale 10] [--json]
+    .venv/bin/python bench/bench_eod.py --loans 1000000 [--sample 5000] [--workers 2] [--short 18]
+        [--scale 10] [--json]
 
 1. The book is the one ``bench/bench_load.py`` simulates and loads into ``var/bench/load-<N>.sqlite3``; it is
    built here (simulate → init → load, timed elsewhere) when that file is missing.
@@ -9,7 +10,12 @@
    (the first run: classification history derived from the timelines). Then the **domain** computes the same
    quotes loan by loan (``engine.reference.reference_quotes``) for a random sample of ``--sample`` loans, and
    the kernel runs on that same sample: the ratio is printed both per loan against the full-book kernel and
-   on the identical sample.
+   on the identical sample (``--sample 0``: not). With ``--workers N`` (default 2) the child also computes
+   the book with ``engine.parallel.run`` in N worker processes and checks the snapshot and errors equal the
+   one-process result; it prints the time, each worker's peak RSS and its own RSS around the run.
+   ``--short M``: the book is the issue's shape instead — the store's loans with at most M installments
+   (≈ 11 per loan for M = 18), copied with new ids up to ``--loans`` loans, as Parquet (built once into
+   ``var/bench/short-…``); the command step is then skipped.
 3. **Command**: ``qingshou eod --as-of D --json`` as a child process on the same store and a fresh lake: wall
    time, peak RSS and the run's own split (after ``qingshou init`` brings the store's schema up to date) (read store, compute, write lake, write store).
 4. ``--scale K``: K copies of the book with new loan and borrower ids are written as Parquet extracts in
@@ -75,18 +81,65 @@ def setup_django() -> None:
     setup()
 
 
-def kernel_child(store: Path, as_of: date, sample: int, seed: int) -> dict[str, Any]:
-    """Read + compute the whole book, then domain vs kernel on a sample (runs in a child process)."""
-    from qingshou.apps.eod.book import read_book
-    from qingshou.calendars import china_calendar
-    from qingshou.engine import kernel
-    from qingshou.engine.calendar import CalendarFrame
-    from qingshou.engine.reference import reference_quotes
+def rss_now_mb() -> float:
+    """This process's resident memory now, MB (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text(encoding="utf-8").split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def read_store_book(store: Path) -> Any:
+    """The book of the store (``apps.eod.book.read_book``). A store loaded before the arrangement columns
+    existed (``qs_loan.restructured_on`` …, issue 5) and whose migration history the current migrations no
+    longer accept is read with the base columns instead: no restructuring, every payment cash — what such
+    a book holds (the same queries, one read transaction)."""
+    from qingshou.apps.eod import book as eod_book
+    from qingshou.engine import schema
+    from qingshou.engine.book import Book
     from qingshou.store import Store
 
-    started = time.perf_counter()
     with Store(str(store)) as db:
-        book = read_book(db).book
+        try:
+            return eod_book.read_book(db).book
+        except Exception as error:  # a missing column, named by the driver or the schema
+            print(
+                f"read_book failed ({type(error).__name__}: {error}); reading the base columns",
+                file=sys.stderr,
+            )
+        columns = tuple("annual_rate" if name == "annual_rate_e8" else name for name in schema.LOANS)
+        with eod_book._read_transaction(db):
+            products = eod_book.read_products(db)
+            loans = eod_book._read_scaled(db, "qs_loan", columns, schema.LOANS)
+            facts = {
+                "installments": db.read_table("qs_installment", schema.INSTALLMENTS),
+                "payments": db.read_table("qs_payment", schema.PAYMENTS),
+                "charges": db.read_table("qs_charge", schema.CHARGES),
+                "interruptions": db.read_table("qs_limitation_interruption", schema.INTERRUPTIONS),
+            }
+    return Book.of(products, loans, **facts)
+
+
+def read_parquet_book(folder: Path) -> Any:
+    """A ``Book`` from a folder of ``<table>.parquet`` files (``short_book``)."""
+    import polars as pl
+
+    from qingshou.engine.book import Book
+
+    names = ("products", "loans", "installments", "payments", "charges", "interruptions")
+    return Book.of(**{name: pl.read_parquet(folder / f"{name}.parquet") for name in names})
+
+
+def kernel_child(
+    store: Path, as_of: date, sample: int, seed: int, workers: int, short: Path | None = None
+) -> dict[str, Any]:
+    """Read + compute the whole book (one process, then ``workers`` processes, checked equal), then domain
+    vs kernel on a sample (runs in a child process). ``short``: the book is that Parquet folder instead."""
+    from qingshou.calendars import china_calendar
+    from qingshou.engine import kernel, parallel
+    from qingshou.engine.calendar import CalendarFrame
+    from qingshou.engine.reference import reference_quotes
+
+    started = time.perf_counter()
+    book = read_parquet_book(short) if short is not None else read_store_book(store)
     read_seconds = time.perf_counter() - started
     calendar = CalendarFrame.of(china_calendar())
     started = time.perf_counter()
@@ -105,6 +158,26 @@ def kernel_child(store: Path, as_of: date, sample: int, seed: int) -> dict[str, 
         "compute_cpu_s": round(compute_cpu, 2),  # user + system, both cores: > compute_s when parallel
         "peak_rss_mb": round(peak_mb()),
     }
+    if workers > 1:
+        begun_rss = rss_now_mb()
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        split = parallel.run(book, as_of, calendar, None, workers=workers)
+        parallel_seconds = time.perf_counter() - started
+        figures["parallel"] = {
+            "workers": workers,
+            "compute_s": round(parallel_seconds, 2),
+            "parent_cpu_s": round(time.process_time() - cpu_started, 2),
+            "worker_peak_rss_mb": [round(peak) for peak in split.worker_peak_rss_mb],
+            "parent_rss_before_mb": round(begun_rss),
+            "parent_rss_after_mb": round(rss_now_mb()),
+            "same_snapshot": split.result.snapshot.equals(result.snapshot),
+            "same_errors": split.result.errors.equals(result.errors),
+            "speedup": round(compute_seconds / parallel_seconds, 2),
+        }
+        del split
+    if sample <= 0:
+        return figures
     ids = sorted(random.Random(seed).sample(book.loans["loan_id"].to_list(), min(sample, book.loan_count)))
     part = book.only(ids)
     started = time.perf_counter()
@@ -145,19 +218,52 @@ def command_figures(store: Path, as_of: str) -> dict[str, Any]:
     }
 
 
+def short_book(store: Path, loans: int, longest: int) -> Path:
+    """The issue's shape (≈ 12 installments per loan): the store's loans whose schedule has at most
+    ``longest`` installments (every product; no mortgage is that short), with their payments and charges,
+    copied with new loan and borrower ids (``~k``) until there are ``loans`` loans; a Parquet folder."""
+    import polars as pl
+
+    folder = VAR_BENCH / f"short-{store.stem}-{loans}-max{longest}"
+    if (folder / ".complete").is_file():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    book = read_store_book(store)
+    counts = book.installments.group_by("loan_id").len()
+    short_ids = book.loans.join(counts.filter(pl.col("len") <= longest), on="loan_id", how="semi")["loan_id"]
+    part = book.only(short_ids.to_list())
+    copies = -(-loans // part.loan_count)
+    frames: dict[str, list[pl.DataFrame]] = {
+        name: [] for name in ("loans", "installments", "payments", "charges")
+    }
+    for copy in range(copies):
+        suffix = f"~{copy}"
+        wanted = part.loans.head(loans - copy * part.loan_count)
+        for name in frames:
+            frame = getattr(part, name)
+            if name != "loans":
+                frame = frame.join(wanted.select("loan_id"), on="loan_id", how="semi", maintain_order="left")
+            else:
+                frame = wanted.with_columns(pl.col("borrower_id") + suffix)
+            frames[name].append(frame.with_columns(pl.col("loan_id") + suffix))
+    for name, parts in frames.items():
+        pl.concat(parts).write_parquet(folder / f"{name}.parquet")
+    book.products.write_parquet(folder / "products.parquet")
+    part.interruptions.head(0).write_parquet(folder / "interruptions.parquet")
+    (folder / ".complete").write_text("ok", encoding="utf-8")
+    return folder
+
+
 def prepare_scale(store: Path, copies: int, parts: int) -> Path:
     """Write ``copies`` renamed copies of the book as Parquet partitions (``parts`` per copy, by borrower)."""
     import polars as pl
-
-    from qingshou.apps.eod.book import read_book
-    from qingshou.store import Store
 
     folder = VAR_BENCH / f"scale-{store.stem}-x{copies}-p{parts}"
     if (folder / ".complete").is_file():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
-    with Store(str(store)) as db:
-        book = read_book(db).book
+    book = read_store_book(store)
     borrowers = book.loans.select("borrower_id").unique().sort("borrower_id")
     borrowers = borrowers.with_columns((pl.int_range(pl.len()) % parts).alias("part"))
     loan_part = book.loans.join(borrowers, on="borrower_id").select("loan_id", "part")
@@ -225,7 +331,10 @@ def child(args: argparse.Namespace) -> None:
     setup_django()
     as_of = date.fromisoformat(args.as_of)
     if args.child == "kernel":
-        figures = kernel_child(store_path(args.loans), as_of, args.sample, args.seed)
+        short = Path(args.folder) if args.folder else None
+        figures = kernel_child(store_path(args.loans), as_of, args.sample, args.seed, args.workers, short)
+    elif args.child == "short":
+        figures = {"folder": str(short_book(store_path(args.loans), args.loans, args.short))}
     elif args.child == "prepare":
         figures = {"folder": str(prepare_scale(store_path(args.loans), args.scale, args.parts))}
     else:
@@ -240,17 +349,29 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=2, help="partitions per copy when streaming")
     parser.add_argument("--skip-command", action="store_true", help="do not run `qingshou eod`")
     parser.add_argument(
+        "--workers", type=int, default=2, help="kernel child: also compute in this many processes (1: not)"
+    )
+    parser.add_argument(
+        "--short",
+        type=int,
+        default=0,
+        help="instead of the store's book: its loans with at most this many installments, copied to --loans",
+    )
+    parser.add_argument(
         "--retain-memory",
         action="store_true",
         help="kernel child: jemalloc keeps freed memory (see the module docstring)",
     )
-    parser.add_argument("--child", choices=("kernel", "prepare", "stream"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("kernel", "short", "prepare", "stream"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     store = ensure_store(args)
+    # the store's schema brought up to date first (the book is read with the current columns); a store
+    # whose migration history no longer fits is read with the base columns and the command is skipped
+    migrated = run([qingshou(), "init"], {**os.environ, "QINGSHOU_DATABASE_URL": f"sqlite:///{store}"})
     base = [
         sys.executable,
         str(SCRIPT),
@@ -262,11 +383,28 @@ def main() -> None:
         str(args.seed),
     ]
     kernel_env = {**os.environ, **RETAIN} if args.retain_memory else None
-    kernel_run = run([*base, "--child", "kernel", "--sample", str(args.sample)], kernel_env).check()
-    figures: dict[str, Any] = {"store": str(store), "as_of": args.as_of, "kernel": kernel_run.json()}
-    figures["kernel"]["child_peak_rss_mb"] = round(kernel_run.peak_rss_mb)
+    kernel_command = [
+        *base,
+        "--child",
+        "kernel",
+        "--sample",
+        str(args.sample),
+        "--workers",
+        str(args.workers),
+    ]
+    figures: dict[str, Any] = {"store": str(store), "as_of": args.as_of, "load_average": os.getloadavg()}
+    if args.short:
+        built = run([*base, "--child", "short", "--short", str(args.short)]).check()
+        figures["short_book"] = built.json()["folder"]
+        kernel_command += ["--folder", figures["short_book"]]
+    kernel_run = run(kernel_command, kernel_env).check()
+    figures["kernel"] = kernel_run.json()
+    figures["kernel"]["child_peak_rss_mb"] = round(kernel_run.peak_rss_mb)  # the child or a worker of it
     figures["kernel"]["retain_memory"] = args.retain_memory
-    if not args.skip_command:
+    figures["store_migrated"] = migrated.returncode == 0
+    if migrated.returncode != 0:
+        figures["store_migration_error"] = migrated.stderr.strip().splitlines()[-1:]
+    if not args.skip_command and not args.short and migrated.returncode == 0:
         figures["command"] = command_figures(store, args.as_of)
     if args.scale:
         prepared = run(
