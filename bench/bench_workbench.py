@@ -9,14 +9,18 @@
    fresh lake under ``var/bench/``), ``qingshou users demo``, every open case to the demo team (as
    ``qingshou demo`` does: ``demo.give_cases_to_the_demo_team``), ``ANALYZE`` (what autovacuum does a
    minute or so later; ``--no-analyze`` measures the plans right after EOD), each step timed; then the queries one
-   queue page and one case page cost (Django's test client in a child, ``CaptureQueriesContext``).
+   queue page, one case page and what opening its "Schedule and payments" fetches cost (Django's test
+   client in a child, ``CaptureQueriesContext``).
 3. ``qingshou serve --workers W`` (gunicorn) on 127.0.0.1, waited for until the login page answers.
 4. The load, from a second process (asyncio + httpx, ``--client`` mode): ``--users`` virtual users, each
    logged in through ``/accounts/login/`` (with the CSRF token) as collector1 or collector2 alternately,
    loop for ``--warmup`` seconds (not recorded) and then ``--duration`` seconds: GET ``/cases/queue/``,
-   then GET one case page of that queue (``/cases/<id>/``), then sleep ``--think`` seconds. Every response
-   time and status is recorded; per page: count, p50, p95, p99, max and errors (non-200), and requests/s.
-   Several ``--think`` values run one load each, one after the other, against the same server.
+   then GET one case page of that queue (``/cases/<id>/``), then sleep ``--think`` seconds. With a think
+   time each user starts at a random point of its first think time (users do not click in step) and the
+   recording starts once all have begun (after ``max(--warmup, --think)``). Every response time and status
+   is recorded; per page: count, p50, p95, p99, max and errors (non-200), and requests/s. Several
+   ``--think`` values run one load each, one after the other, against the same server; ``uptime``'s load
+   average is printed before each (other processes on the machine show there).
 5. gunicorn is stopped; ``scripts/with-postgres`` stops the server and removes its folder.
 
 No assertions: the figures go to docs/benchmarks.md with the exact command.
@@ -89,6 +93,9 @@ async def virtual_user(
     async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=120.0) as client:
         await login(client, COLLECTORS[number % len(COLLECTORS)], args.password)
         chooser = random.Random(number)
+        if args.think:
+            # Users do not click in step: each starts at a random point of one think time.
+            await asyncio.sleep(chooser.uniform(0, args.think))
         while (now := time.perf_counter()) < stop:
             recording = now >= start
             began = time.perf_counter()
@@ -106,17 +113,24 @@ async def virtual_user(
             elif recording:
                 samples["case"].append((0.0, -1))  # no case link on the queue page: counted as an error
             if args.think:
-                await asyncio.sleep(args.think)
+                await asyncio.sleep(min(args.think, max(0.0, stop - time.perf_counter())))
 
 
 async def load(args: argparse.Namespace) -> dict[str, Any]:
     samples: dict[str, list[tuple[float, int]]] = {page: [] for page in PAGES}
+    load_average = [round(value, 2) for value in os.getloadavg()]
     started = time.perf_counter()
     # Logins hash a password each (slow on purpose): they run before the warm-up window starts counting.
-    start = started + args.warmup
+    # With a think time the users' staggered first rounds must all have begun before recording starts.
+    start = started + max(args.warmup, args.think)
     stop = start + args.duration
     await asyncio.gather(*(virtual_user(n, args, start, stop, samples) for n in range(args.users)))
-    figures: dict[str, Any] = {"users": args.users, "duration_s": args.duration, "think_s": args.think}
+    figures: dict[str, Any] = {
+        "users": args.users,
+        "duration_s": args.duration,
+        "think_s": args.think,
+        "load_average_before": load_average,
+    }
     total = 0
     for page, rows in samples.items():
         times = [seconds * 1000 for seconds, status in rows if status == 200]
@@ -159,15 +173,22 @@ client.force_login(__import__("django.contrib.auth", fromlist=["get_user_model"]
                    .objects.get(username="collector1"))
 out = {}
 ids = []
-for page in ("queue", "case"):
+schedules = []
+for page in ("queue", "case", "schedule"):
     best = None
     for _ in range(3):
+        url = {"queue": "/cases/queue/", "case": f"/cases/{ids[0] if ids else 0}/"}.get(page)
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            answer = client.get("/cases/queue/" if page == "queue" else f"/cases/{ids[0]}/")
+            if page == "schedule":  # what opening "Schedule and payments" fetches (HTMX)
+                answer = client.get(schedules[0], headers={"HX-Request": "true"})
+            else:
+                answer = client.get(url)
             spent = time.perf_counter() - began
         if page == "queue":
             ids = re.findall(r'href="/cases/(\\d+)/"', answer.content.decode())
+        if page == "case":
+            schedules = re.findall(r'hx-get="(/cases/\\d+/loans/[^/"]+/schedule/)"', answer.content.decode())
         seconds = sum(float(q["time"]) for q in queries.captured_queries)
         slow = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]
         row = {"status": answer.status_code, "queries": len(queries), "sql_ms": round(seconds * 1000, 1),
@@ -277,7 +298,7 @@ def print_figures(figures: dict[str, Any]) -> None:
     for load in figures["loads"]:
         print(
             f"{load['users']} users, {load['duration_s']} s measured, think {load['think_s']} s:"
-            f" {load['requests_per_second']} requests/s"
+            f" {load['requests_per_second']} requests/s (load average before: {load['load_average_before']})"
         )
         print(f"{'page':<8}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
         for page in PAGES:

@@ -93,6 +93,13 @@ TEMPLATES = [
 
 DATABASES = {"default": config.database_settings()}
 config.ensure_database_dir(DATABASES["default"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Persistent connections (issue 5 "Speed", docs/benchmarks.md): a gunicorn worker keeps its PostgreSQL
+    # connection instead of opening one (a server process forked) per request; the health check replaces
+    # one the server dropped. ``QINGSHOU_CONN_MAX_AGE=0`` restores one connection per request (pgbouncer
+    # in transaction mode).
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("QINGSHOU_CONN_MAX_AGE", "300"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
@@ -270,6 +277,37 @@ QINGSHOU_PROMISES = {
     "grace_days": int(os.environ.get("QINGSHOU_PROMISE_GRACE_DAYS", "").strip() or "3"),
 }
 
+# Plans, waivers and settlements (issue 5, maker-checker; docs/workbench.md): the largest concession (yuan:
+# waived amounts, a settlement's discount) each role may approve — a string, or None for no limit; a role not
+# listed approves only proposals that concede nothing. Plans longer than QINGSHOU_LONG_PLAN_MONTHS need the
+# permission arrangements.approve_long_plan. A restructured plan is breached when its successor loan is more
+# than QINGSHOU_PLAN_BREACH_DPD days past due (C3).
+QINGSHOU_APPROVAL_LIMITS: dict[str, str | None] = {
+    "supervisor": "5000",
+    "legal_officer": "50000",
+    "admin": None,
+}
+QINGSHOU_LONG_PLAN_MONTHS = 36
+QINGSHOU_PLAN_BREACH_DPD = int(os.environ.get("QINGSHOU_PLAN_BREACH_DPD", "").strip() or "3")
+
 # Uploaded files (field-visit photos): under var/, served only through the field app's scoped view — no
 # public media URL.
 MEDIA_ROOT = config.var_dir() / "media"
+
+# Case documents (qingshou.apps.records): size caps of an upload, checked with its type by content.
+QINGSHOU_DOCUMENTS = {"max_bytes": 20 * 1024 * 1024, "recording_max_bytes": 100 * 1024 * 1024}
+# Retention of collection records (docs/security.md "Retention", rules-cn §6.6): whole years after the case is
+# closed, per record type (promises and repayment-agreement documents count from a *settled* close only);
+# `qingshou records retention --apply` purges what is past its period. The audit trail is never purged.
+# Days an API Idempotency-Key is remembered (docs/api.md "Idempotency").
+QINGSHOU_API_IDEMPOTENCY_DAYS = 30
+
+QINGSHOU_RETENTION = {
+    "contact_attempts": 2,  # contact attempts and notes — 2011 Measures art. 68: ≥ 2 years
+    "recordings": 2,  # call recordings — 2011 Measures art. 68: ≥ 2 years
+    "promises": 2,  # oral repayment agreements — until settled (art. 70), then 2 years
+    "visits": 2,  # visit reports and photos — collection process records: ≥ 2 years
+    "documents": 3,  # uploaded documents — the 3-year limitation (Civil Code art. 188) of a later claim
+    "notices": 3,  # notices sent — evidence of demands interrupting limitation (C7): 3 years
+    "batch_size": 1000,
+}

@@ -39,6 +39,8 @@ def case_urls(case: Case) -> dict[str, str]:
     return {
         "case": reverse("cases:case", args=[case.pk]),
         "quote": reverse("cases:quote", args=[case.pk, case.lead_loan_id]),
+        "schedule": reverse("cases:schedule", args=[case.pk, case.lead_loan_id]),
+        "arrangements": reverse("arrangements:case", args=[case.pk]),
     }
 
 
@@ -59,7 +61,7 @@ B1_SCOPE = [
 ]
 
 
-@pytest.mark.parametrize("page", ["case", "quote"])
+@pytest.mark.parametrize("page", ["case", "quote", "schedule", "arrangements"])
 @pytest.mark.parametrize(("username", "expected"), B1_SCOPE)
 def test_case_pages_answer_404_outside_the_users_scope(
     book: Book, client_for: ClientFor, username: str, expected: int, page: str

@@ -232,7 +232,9 @@ def state_on(lines: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFram
         .select(
             KEY,
             (pl.lit(day) - pl.col("origin")).dt.total_days().clip(lower_bound=0).cast(pl.Int32).alias("dpd"),
-            (pl.lit(day) > pl.col("on_time_until")).alias("delinquent"),
+            # column first: polars 2.1 gives a length-1 result for ``lit > column`` when the column is a
+            # constant one (every row alike), and the select then fails on the frame's height
+            (pl.col("on_time_until") < pl.lit(day)).alias("delinquent"),
             pl.lit(False).alias("cleared"),
         )
     )

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from qingshou.engine import schema
 from qingshou.engine.book import Book
 from qingshou.engine.derive import derive_snapshot
-from qingshou.engine.derive_timeline import KEY, keyed_lines, keyed_loans
+from qingshou.engine.derive_timeline import KEY, keyed_lines, keyed_loans, state_on
 
 ORDER = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -83,3 +83,21 @@ def test_c2_c6_snapshot_ignores_how_the_lines_are_chunked(case: tuple[Book, date
         assert keyed[KEY].equals(keyed_lines(lines.rechunk(), loans)[KEY])
         if aligned and lines.height > 2:
             assert keyed[KEY].chunk_lengths() == lines["seq"].chunk_lengths()
+
+
+def test_c3_state_on_holds_when_every_line_shares_its_origin_and_last_on_time_day() -> None:
+    """C3 delinquency of two loans whose oldest unpaid lines have the same origin and last on-time day, held
+    as constant columns (as a frame built with ``pl.lit`` is): both loans are delinquent with their dpd —
+    polars 2.1 returns a one-row result for ``lit > constant column``, which made this select fail."""
+    day, origin = date(2023, 11, 11), date(2021, 7, 1)
+    lines = pl.DataFrame(
+        {KEY: pl.Series([2, 6], dtype=pl.UInt32), "seq": pl.Series([1, 1], dtype=pl.Int32)}
+    ).with_columns(
+        pl.lit(origin).alias("due_date"),
+        pl.lit(None, pl.Date).alias("settled_on"),
+        pl.lit(origin).alias("origin"),
+        pl.lit(origin).alias("on_time_until"),
+    )
+    loans = pl.DataFrame({KEY: pl.Series([2, 6], dtype=pl.UInt32)})
+    state = state_on(lines, loans, day)
+    assert state.rows() == [(2, (day - origin).days, True, False), (6, (day - origin).days, True, False)]

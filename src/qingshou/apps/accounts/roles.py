@@ -56,8 +56,16 @@ _VIEW_BOOK: Final = (
     "loans.view_payment",
     "contacts.view_contactparty",
     "contacts.view_contactattempt",
+    "records.view_casedocument",
+    "arrangements.view_arrangement",
 )
-_WORK: Final = ("accounts.work_cases", "cases.add_promise", "contacts.add_contactattempt")
+_WORK: Final = (
+    "accounts.work_cases",
+    "cases.add_promise",
+    "contacts.add_contactattempt",
+    "records.add_casedocument",
+    "arrangements.add_arrangement",  # propose plans, waivers, settlements (approving: accounts.approve)
+)
 
 #: Role → the permissions of its group (``app_label.codename``). Row-level scope is separate
 #: (``qingshou.apps.accounts.scoping``): a permission never widens what a user can see.
@@ -68,6 +76,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         "accounts.reveal_pii",
         "accounts.assign_cases",
         "accounts.approve",
+        "arrangements.approve_long_plan",
         "accounts.visit_field",
         "accounts.manage_strategy",
         "accounts.view_team",
@@ -100,7 +109,13 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
     ),
     Role.COLLECTOR: (*_VIEW_BOOK, *_WORK, "accounts.reveal_pii"),
     Role.FIELD_AGENT: ("accounts.visit_field", "accounts.reveal_pii"),
-    Role.LEGAL_OFFICER: (*_VIEW_BOOK, *_WORK, "accounts.reveal_pii", "accounts.approve"),
+    Role.LEGAL_OFFICER: (
+        *_VIEW_BOOK,
+        *_WORK,
+        "accounts.reveal_pii",
+        "accounts.approve",
+        "arrangements.approve_long_plan",
+    ),
     Role.AGENCY_USER: (*_VIEW_BOOK, *_WORK),
     Role.RISK_MANAGER: (*_VIEW_BOOK, "strategy.view_strategyversion", "eod.view_loanstatus"),
     Role.AUDITOR: (*_VIEW_BOOK, "audit.view_auditevent", "accounts.view_team", "accounts.view_profile"),
@@ -136,7 +151,7 @@ def has_role(user: Any, *roles: Role) -> bool:
     return role_of(user) in roles
 
 
-def _permissions(apps: Apps, names: Iterable[str]) -> list[Any]:
+def _permissions(apps: Apps, names: Iterable[str], *, strict: bool = True) -> list[Any]:
     permission_model = apps.get_model("auth", "Permission")
     wanted: set[tuple[str, str]] = set()
     for name in names:
@@ -150,9 +165,9 @@ def _permissions(apps: Apps, names: Iterable[str]) -> list[Any]:
     )
     by_name = {(p.content_type.app_label, p.codename): p for p in found}
     missing = sorted(f"{app}.{codename}" for app, codename in wanted if (app, codename) not in by_name)
-    if missing:
+    if missing and strict:
         raise LookupError(f"role permissions not found (run migrate?): {', '.join(missing)}")
-    return [by_name[key] for key in wanted]
+    return [by_name[key] for key in wanted if key in by_name]
 
 
 def ensure_permissions(apps: Apps = global_apps) -> None:
@@ -169,9 +184,15 @@ def ensure_permissions(apps: Apps = global_apps) -> None:
         app_config.models_module = None
 
 
-def sync_role_groups(apps: Apps = global_apps) -> None:
-    """Create the nine groups and set each one's permissions to ``ROLE_PERMISSIONS`` (idempotent)."""
+def sync_role_groups(apps: Apps = global_apps, *, strict: bool = True) -> None:
+    """Create the nine groups and set each one's permissions to ``ROLE_PERMISSIONS`` (idempotent).
+
+    ``strict=False`` (the data migration ``accounts.0002_roles``) grants what exists at that point of the
+    migration graph and skips permissions of apps migrated later — the ``post_migrate`` sync at the end of the
+    same ``migrate`` grants them (strict: a permission still missing then is an error). So a new app never
+    has to run before ``accounts.0002_roles``, which would make the history of existing databases
+    inconsistent."""
     group_model = apps.get_model("auth", "Group")
     for role, names in ROLE_PERMISSIONS.items():
         group, _created = group_model.objects.get_or_create(name=role.value)
-        group.permissions.set(_permissions(apps, names))
+        group.permissions.set(_permissions(apps, names, strict=strict))

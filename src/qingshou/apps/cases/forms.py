@@ -3,6 +3,7 @@ instalments, reassignment and breaking a lock. They parse and validate input onl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -77,16 +78,44 @@ class ContactForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        case: Case,
+        parties: Sequence[ContactParty] | None = None,
+        loans: Sequence[Loan] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``parties`` / ``loans``: the borrower's parties (by pk) and loans (by loan id) when the caller has
+        them already (the case page): the drop-downs are rendered from them without a query of their own."""
         super().__init__(*args, **kwargs)
         party: Any = self.fields["party"]
         party.queryset = ContactParty.objects.filter(borrower_id=case.borrower_id).order_by("pk")
         party.label_from_instance = _party_label
-        party.initial = party.queryset.filter(kind="debtor").values_list("pk", flat=True).first()
+        if parties is None:
+            party.initial = party.queryset.filter(kind="debtor").values_list("pk", flat=True).first()
+        else:
+            party.initial = next((item.pk for item in parties if item.kind == "debtor"), None)
+            fixed_choices(party, parties, lambda item: item.pk)
         loan: Any = self.fields["loan"]
         loan.queryset = Loan.objects.filter(borrower_id=case.borrower_id).order_by("loan_id")
-        loan.label_from_instance = lambda item: item.loan_id
+        loan.label_from_instance = _loan_label
         loan.initial = case.lead_loan_id
+        if loans is not None:
+            fixed_choices(loan, loans, _loan_label)
+
+
+def _loan_label(loan: Loan) -> str:
+    return loan.loan_id
+
+
+def fixed_choices(field: Any, items: Iterable[Any], value: Callable[[Any], Any]) -> None:
+    """Give a ``ModelChoiceField`` the choices of objects already fetched, in their order (the case page
+    has the borrower's loans and parties): rendering then costs no query — Django would run the field's
+    queryset through a server-side cursor for every form. Validation still looks the value up in the
+    field's queryset, so a posted value outside it is refused as before."""
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.choices = empty + [(value(item), field.label_from_instance(item)) for item in items]
 
 
 def _party_label(party: ContactParty) -> str:
@@ -112,11 +141,14 @@ class PromiseForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, loans: Sequence[Loan] | None = None, **kwargs: Any) -> None:
+        """``loans``: the borrower's loans by loan id when the caller has them (as ``ContactForm``)."""
         super().__init__(*args, **kwargs)
         loan: Any = self.fields["loan"]
         loan.queryset = Loan.objects.filter(borrower_id=case.borrower_id).order_by("loan_id")
-        loan.label_from_instance = lambda item: item.loan_id
+        loan.label_from_instance = _loan_label
+        if loans is not None:
+            fixed_choices(loan, loans, _loan_label)
         for row in range(1, PROMISE_ROWS + 1):
             self.fields[f"due_on_{row}"] = forms.DateField(
                 label=_("date"), required=row == 1, widget=forms.DateInput(attrs={"type": "date"})

@@ -17,4 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:case_id>/reassign/", views.reassign_view, name="reassign"),
     path("<int:case_id>/break-lock/", views.break_lock_view, name="break_lock"),
     path("<int:case_id>/loans/<str:loan_id>/quote/", views.quote_page, name="quote"),
+    path("<int:case_id>/loans/<str:loan_id>/schedule/", views.schedule_page, name="schedule"),
 ]

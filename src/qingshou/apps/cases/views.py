@@ -22,14 +22,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qingshou.apps.accounts.roles import Role, has_role
-from qingshou.apps.accounts.scoping import can_write, case_for
+from qingshou.apps.accounts.scoping import can_write, case_for, visible_cases
 from qingshou.apps.cases import assignment
 from qingshou.apps.cases.assignment import AssignmentError, CaseLocked
 from qingshou.apps.cases.forms import ContactForm, PromiseForm, QueueFilterForm, ReasonForm, ReassignForm
 from qingshou.apps.cases.models import CallBack, Case, Promise, PromiseInstalment
 from qingshou.apps.cases.services import contacts as contact_service
 from qingshou.apps.cases.services.promises import take_promise
-from qingshou.apps.cases.services.queue import filter_choices, next_case, queue
+from qingshou.apps.cases.services.queue import filter_choices, latest_plan_day, next_case, queue
 from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.eod.models import LoanStatus
 from qingshou.apps.loans.models import Installment, Loan, Payment
@@ -37,6 +37,16 @@ from qingshou.apps.notices.models import Outbox
 from qingshou.domain.errors import DomainError
 
 PAGE_SIZE: Final = 50
+#: The columns the queue page shows (besides the queue's annotations): the rest is not fetched.
+QUEUE_COLUMNS: Final = (
+    "id",
+    "borrower_id",
+    "segment",
+    "locked_by_id",
+    "locked_until",
+    "borrower__name",
+    "locked_by__username",
+)
 HISTORY: Final = 50
 #: Roles that work cases: opening a case takes its lock for them.
 WORKERS: Final = (Role.COLLECTOR, Role.AGENCY_USER)
@@ -59,9 +69,10 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     """The user's queue: filters, a page of cases in working order, "next case"."""
     _require_queue(request)
     user: Any = request.user
-    choices = filter_choices(user)
+    plan_day = latest_plan_day()  # read once for the drop-downs and the page
+    choices = filter_choices(user, plan_day=plan_day)
     form = QueueFilterForm(request.GET or None, segments=choices["segments"], queues=choices["queues"])
-    cases = queue(user, form.filters() if request.GET else None)
+    cases = queue(user, form.filters() if request.GET else None, plan_day=plan_day).only(*QUEUE_COLUMNS)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -111,14 +122,12 @@ def _lock_state(request: HttpRequest, case: Case) -> dict[str, Any]:
 
 
 def _loans(case: Case) -> list[dict[str, Any]]:
-    """The borrower's loans with their latest status, schedule and payments (4 queries in all)."""
+    """The borrower's loans (the columns the page shows) with their latest status (2 queries). Schedules
+    and payments are not read here: the page loads them when they are opened (``schedule_page``)."""
     loans = list(
         Loan.objects.filter(borrower_id=case.borrower_id)
         .select_related("product")
-        .prefetch_related(
-            Prefetch("installments", queryset=Installment.objects.order_by("seq")),
-            Prefetch("payments", queryset=Payment.objects.order_by("-paid_on", "payment_id")),
-        )
+        .only("loan_id", "borrower_id", "product_id", "product__name")
         .order_by("loan_id")
     )
     statuses = {s.loan_id: s for s in LoanStatus.objects.filter(loan_id__in=[loan.loan_id for loan in loans])}
@@ -126,18 +135,24 @@ def _loans(case: Case) -> list[dict[str, Any]]:
 
 
 def case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    """Everything the case page shows (read-only queries, a fixed number whatever the history's size)."""
+    """Everything the case page shows (read-only queries, a fixed number whatever the history's size).
+    The borrower's parties and loans are read once and feed the sections and the forms' drop-downs."""
     user: Any = request.user
     promises = (
         Promise.objects.filter(case=case)
         .prefetch_related(Prefetch("instalments", queryset=PromiseInstalment.objects.order_by("seq")))
         .order_by("-created_at")
     )
+    parties = list(ContactParty.objects.filter(borrower_id=case.borrower_id).order_by("pk"))
+    rows = _loans(case)
+    loans = [row["loan"] for row in rows]
     return {
         "case": case,
         "borrower": case.borrower,
-        "parties": ContactParty.objects.filter(borrower_id=case.borrower_id).order_by("pk"),
-        "loans": _loans(case),
+        "parties": parties,
+        "loans": rows,
+        # The same Loan objects for the other apps' sections (arrangements, records): their drop-downs.
+        "case_loans": loans,
         "attempts": ContactAttempt.objects.filter(borrower_id=case.borrower_id)
         .select_related("note", "party")
         .order_by("-planned_at", "-pk")[:HISTORY],
@@ -148,8 +163,8 @@ def case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "lock": _lock_state(request, case),
         "can_write": can_write(user),
         "can_manage": has_role(user, Role.SUPERVISOR, Role.ADMIN) and can_write(user),
-        "contact_form": ContactForm(case=case),
-        "promise_form": PromiseForm(case=case),
+        "contact_form": ContactForm(case=case, parties=parties, loans=loans),
+        "promise_form": PromiseForm(case=case, loans=loans),
         "reassign_form": ReassignForm(supervisor=user)
         if has_role(user, Role.SUPERVISOR, Role.ADMIN)
         else None,
@@ -161,7 +176,16 @@ def case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 @require_GET
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case page (opening it takes the work lock for collectors and agency users)."""
-    case = case_for(request.user, case_id)
+    # ``scoping.case_for``'s lookup (the user's visible cases; 404 outside them) with the people and the
+    # borrower the page shows in the same query.
+    case = (
+        visible_cases(request.user)
+        .select_related("borrower", "collector", "team", "agency")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404("no such case")
     return render(request, "cases/case.html", case_context(request, case))
 
 
@@ -301,6 +325,28 @@ def break_lock_view(request: HttpRequest, case_id: int) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
     return redirect("cases:case", case_id=case.pk)
+
+
+@login_required
+@require_GET
+def schedule_page(request: HttpRequest, case_id: int, loan_id: str) -> HttpResponse:
+    """The schedule and the payments of one of the case's loans: the partial the case page loads when its
+    "Schedule and payments" is opened (HTMX), or a page of its own (the link inside, without JavaScript)."""
+    case = case_for(request.user, case_id)
+    if not Loan.objects.filter(loan_id=loan_id, borrower_id=case.borrower_id).exists():
+        raise Http404("no such loan")
+    context = {
+        "case": case,
+        "loan_id": loan_id,
+        "installments": Installment.objects.filter(loan_id=loan_id)
+        .only("seq", "due_date", "principal_due_fen", "interest_due_fen", "fee_due_fen")
+        .order_by("seq"),
+        "payments": Payment.objects.filter(loan_id=loan_id)
+        .only("payment_id", "paid_on", "amount_fen", "channel")
+        .order_by("-paid_on", "payment_id"),
+    }
+    partial = bool(getattr(request, "htmx", False))
+    return render(request, "cases/_schedule.html" if partial else "cases/schedule.html", context)
 
 
 @login_required

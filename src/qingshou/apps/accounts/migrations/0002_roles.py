@@ -9,7 +9,7 @@ from qingshou.apps.accounts.roles import ensure_permissions, sync_role_groups
 
 def create_roles(apps, schema_editor):
     ensure_permissions(apps)
-    sync_role_groups(apps)
+    sync_role_groups(apps, strict=False)  # apps migrated later are granted by the post_migrate sync
 
 
 class Migration(migrations.Migration):

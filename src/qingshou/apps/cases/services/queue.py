@@ -56,13 +56,20 @@ def _today_bounds(today: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def queue(user: User, filters: QueueFilters | None = None, *, today: date | None = None) -> QuerySet[Case]:
+def queue(
+    user: User,
+    filters: QueueFilters | None = None,
+    *,
+    today: date | None = None,
+    plan_day: date | None = None,
+) -> QuerySet[Case]:
     """The user's open visible cases in working order (module docstring), annotated with ``callback_at``,
-    ``call_priority``, ``call_queue``, ``worst_dpd``, ``bucket`` and the lock holder's name."""
+    ``call_priority``, ``call_queue``, ``worst_dpd``, ``bucket`` and the lock holder's name. ``plan_day``:
+    the latest planned day when the caller has read it already (``latest_plan_day``)."""
     filters = filters or QueueFilters()
     today = today or timezone.localdate()
     start, end = _today_bounds(today)
-    plan_day = latest_plan_day() or date.min
+    plan_day = plan_day or latest_plan_day() or date.min
     callbacks = CallBack.objects.filter(case=OuterRef("pk"), done_at__isnull=True, at__gte=start, at__lt=end)
     calls = Action.objects.filter(case=OuterRef("pk"), as_of=plan_day, action="call", outcome__in=WORKABLE)
     lead = LoanStatus.objects.filter(loan_id=OuterRef("lead_loan_id"))
@@ -120,10 +127,11 @@ def next_case(user: User, filters: QueueFilters | None = None, *, today: date | 
     return None
 
 
-def filter_choices(user: User) -> dict[str, list[Any]]:
-    """Values for the filter drop-downs: segments and queues of the user's open cases."""
+def filter_choices(user: User, *, plan_day: date | None = None) -> dict[str, list[Any]]:
+    """Values for the filter drop-downs: segments and queues of the user's open cases (``plan_day`` as for
+    ``queue``)."""
     cases = visible_cases(user).filter(status=Case.Status.OPEN)
-    plan_day = latest_plan_day() or date.min
+    plan_day = plan_day or latest_plan_day() or date.min
     segments = sorted(set(cases.exclude(segment="").values_list("segment", flat=True).distinct()))
     queues = sorted(
         set(

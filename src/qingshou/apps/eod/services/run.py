@@ -59,6 +59,7 @@ from django.db import connection
 from django.utils import timezone
 
 from qingshou import clock, config
+from qingshou.apps.arrangements.eod import ExecuteArrangements, WatchPlans
 from qingshou.apps.cases.assignment import assign_cases
 from qingshou.apps.cases.services.daily import (
     ASSIGNED,
@@ -300,6 +301,7 @@ class ReplaceErrors:
 #: The steps before the store transaction, in order.
 COMPUTE_STEPS: Final[tuple[Step, ...]] = (
     ReadCalendar(),
+    ExecuteArrangements(),  # plans, waivers, settlements due today: ledger facts before the book is read
     ReadBook(),
     ReadPrevious(),
     Compute(),
@@ -316,6 +318,7 @@ STORE_STEPS: Final[tuple[Step, ...]] = (
     ReplaceErrors(),
     WritePromises(),
     WriteCases(),
+    WatchPlans(),  # after the day's cases: a breached plan's event goes on the open case
     WriteActions(),
     RequestFieldVisits(),
     StageNotices(),
