@@ -21,6 +21,22 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 3, 10)
 __all__ = ["PASSWORD"]
 
+#: Who sees case B1 (c1's, team 一组 of sup1) — pages, API, documents: 200; everyone else 404.
+B1_SCOPE = [
+    ("c1", 200),
+    ("c2", 404),
+    ("c3", 404),
+    ("sup1", 200),
+    ("sup2", 404),
+    ("ag1", 404),
+    ("auditor", 200),
+    ("admin", 200),
+    ("field_agent", 404),
+    ("legal_officer", 200),
+    ("risk_manager", 200),
+    ("strategy_owner", 200),
+]
+
 
 def local(hour: int, minute: int = 0, day: date = DAY) -> datetime:
     """A moment on ``day`` in Shanghai (10:00 is inside the C8 contact window)."""

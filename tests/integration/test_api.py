@@ -25,7 +25,7 @@ from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.loans.models import Installment, Loan, Payment
 from qingshou.cli import build
 from qingshou.domain.schedule import build_schedule
-from workbench_book import DAY, Book, assign_to, make_book
+from workbench_book import B1_SCOPE, DAY, Book, assign_to, make_book
 from workbench_support import create_user
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
@@ -129,22 +129,6 @@ def test_a_logged_in_session_is_not_an_api_credential(
 
 
 # --- scope: role × endpoint ----------------------------------------------------------------------------
-
-#: who sees case B1 (c1's, team 一组 of sup1) — the same table as the pages'.
-B1_SCOPE = [
-    ("c1", 200),
-    ("c2", 404),
-    ("c3", 404),
-    ("sup1", 200),
-    ("sup2", 404),
-    ("ag1", 404),
-    ("auditor", 200),
-    ("admin", 200),
-    ("field_agent", 404),
-    ("legal_officer", 200),
-    ("risk_manager", 200),
-    ("strategy_owner", 200),
-]
 
 
 def b1_urls(book: Book) -> dict[str, str]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from load_support import ExtractDir
+from loan_support import three_month_loan
 
 from qingshou.apps.loans import models
 from qingshou.apps.loans.errors import LoanNotFound
@@ -17,7 +18,6 @@ from qingshou.apps.loans.services.payments import post_payment
 from qingshou.domain.arrangements import ArrangementError, PlanKind, PlanTerms
 from qingshou.domain.loan import RepaymentMethod
 from qingshou.domain.policy import Component, LoanClass
-from qingshou.domain.schedule import build_schedule
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 D = Decimal
@@ -31,30 +31,8 @@ def today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def loan() -> models.Loan:
-    """12,000.00 at 12 % over 3 months, 等额本金: 4,120 / 4,080 / 4,040 due 1 Feb, 1 Mar, 1 Apr 2025."""
-    product = models.Product.objects.create(product_id="P", name="消费贷")
-    borrower = models.Borrower.objects.create(borrower_id="B", name="张三")
-    row = models.Loan.objects.create(
-        loan_id="L1",
-        borrower=borrower,
-        product=product,
-        principal_fen=1_200_000,
-        annual_rate=D("0.12"),
-        disbursed_on=date(2025, 1, 1),
-        term_months=3,
-        repayment_method="equal_principal",
-    )
-    models.Installment.objects.bulk_create(
-        models.Installment(
-            loan=row,
-            seq=item.seq,
-            due_date=item.due_date,
-            principal_due_fen=int(item.principal_due * 100),
-            interest_due_fen=int(item.interest_due * 100),
-        )
-        for item in build_schedule(row.to_terms())
-    )
-    return row
+    """12,000.00 at 12 % over 3 months, 等额本金 (``loan_support.three_month_loan``)."""
+    return three_month_loan()
 
 
 def plan(**extra: object) -> PlanTerms:

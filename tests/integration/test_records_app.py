@@ -36,7 +36,7 @@ from qingshou.apps.notices.services.templates import load_default_templates
 from qingshou.apps.records import retention
 from qingshou.apps.records.models import CaseDocument
 from qingshou.cli import build
-from workbench_book import Book, assign_to, make_book
+from workbench_book import B1_SCOPE, Book, assign_to, make_book
 from workbench_support import create_user
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
@@ -179,24 +179,7 @@ def test_a_loan_of_another_borrower_is_refused(book: Book, client_for: ClientFor
     assert not CaseDocument.objects.exists()
 
 
-#: Who may download a document of case B1 (c1's, team 一组 of sup1): 200; everyone else 404.
-B1_DOCUMENT_SCOPE = [
-    ("c1", 200),
-    ("c2", 404),
-    ("c3", 404),
-    ("sup1", 200),
-    ("sup2", 404),
-    ("ag1", 404),
-    ("auditor", 200),
-    ("admin", 200),
-    ("field_agent", 404),
-    ("legal_officer", 200),
-    ("risk_manager", 200),
-    ("strategy_owner", 200),
-]
-
-
-@pytest.mark.parametrize(("username", "expected"), B1_DOCUMENT_SCOPE)
+@pytest.mark.parametrize(("username", "expected"), B1_SCOPE)
 def test_a_download_answers_404_outside_the_scope_and_is_audited_inside(
     book: Book, client_for: ClientFor, username: str, expected: int
 ) -> None:
@@ -316,7 +299,7 @@ def test_a_letter_is_rendered_alone_scoped_and_audited(book: Book, client_for: C
     assert client_for(book.users["c3"]).get(other).status_code == 404  # not a letter of B3
 
 
-@pytest.mark.parametrize(("username", "expected"), B1_DOCUMENT_SCOPE)
+@pytest.mark.parametrize(("username", "expected"), B1_SCOPE)
 def test_a_letter_answers_404_outside_the_scope(
     book: Book, client_for: ClientFor, username: str, expected: int
 ) -> None:
@@ -325,7 +308,7 @@ def test_a_letter_answers_404_outside_the_scope(
     assert client_for(book.users[username]).get(url).status_code == expected
 
 
-@pytest.mark.parametrize(("username", "expected"), B1_DOCUMENT_SCOPE)
+@pytest.mark.parametrize(("username", "expected"), B1_SCOPE)
 def test_a_visit_photo_answers_404_outside_the_scope_and_is_audited_inside(
     book: Book, client_for: ClientFor, username: str, expected: int
 ) -> None:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Case, ContactNote, Promise
-from workbench_book import DAY, Book, assign_to, make_book
+from workbench_book import B1_SCOPE, DAY, Book, assign_to, make_book
 from workbench_support import create_user
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
@@ -42,23 +42,6 @@ def case_urls(case: Case) -> dict[str, str]:
         "schedule": reverse("cases:schedule", args=[case.pk, case.lead_loan_id]),
         "arrangements": reverse("arrangements:case", args=[case.pk]),
     }
-
-
-#: who sees case B1 (c1's, team 一组 of sup1): 200; everyone else 404.
-B1_SCOPE = [
-    ("c1", 200),
-    ("c2", 404),
-    ("c3", 404),
-    ("sup1", 200),
-    ("sup2", 404),
-    ("ag1", 404),
-    ("auditor", 200),
-    ("admin", 200),
-    ("field_agent", 404),
-    ("legal_officer", 200),
-    ("risk_manager", 200),
-    ("strategy_owner", 200),
-]
 
 
 @pytest.mark.parametrize("page", ["case", "quote", "schedule", "arrangements"])

@@ -21,11 +21,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qingshou.cli import EXIT_FAILURE, EXIT_OK, exit_code_for, setup_django
 from qingshou.cli.quote import CLASS_NAMES, as_date
-from qingshou.cli.render import StepBars, console, table
+from qingshou.cli.render import StepBars, console, step_progress, table
 from qingshou.domain.errors import DomainError
 
 ENGINES = ("polars", "domain", "spark")
@@ -76,13 +75,7 @@ def _run(
         if quiet:
             run_range(first, last, engine, spark_master=master, on_day=keep)
         else:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=console(stderr=True), transient=True) as progress:
+            with step_progress() as progress:
                 run_range(first, last, engine, spark_master=master, on_day=keep, progress=StepBars(progress))
     except Exception as error:
         return done, error

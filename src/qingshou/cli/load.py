@@ -14,11 +14,10 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from qingshou.cli import EXIT_FAILURE, EXIT_USAGE, setup_django
-from qingshou.cli.render import StepBars
+from qingshou.cli.render import StepBars, step_progress
 
 
 def _summary_table(summary: dict[str, Any]) -> Table:
@@ -37,9 +36,7 @@ def _run(directory: Path, encoding: str, quiet: bool) -> dict[str, Any]:
 
     if quiet:
         return load_extracts(directory, encoding=encoding).as_json()
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with step_progress(transient=False) as progress:
         return load_extracts(directory, encoding=encoding, progress=StepBars(progress)).as_json()
 
 

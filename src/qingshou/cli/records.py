@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qingshou.cli import setup_django
 from qingshou.cli.eod import optional_date
-from qingshou.cli.render import StepBars, console, print_json, table
+from qingshou.cli.render import StepBars, console, print_json, step_progress, table
 
 
 @click.group("records")
@@ -45,13 +44,7 @@ def retention(as_of: date | None, dry_run: bool, as_json: bool) -> None:
         elif as_json:
             lines = rules.apply(day)
         else:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=console(stderr=True), transient=True) as progress:
+            with step_progress() as progress:
                 lines = rules.apply(day, progress=StepBars(progress))
     except rules.RetentionError as error:
         raise click.UsageError(str(error)) from None

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, TaskID
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from qingshou.domain.money import money_str
@@ -77,3 +77,9 @@ class StepBars:
         if step not in self._tasks:
             self._tasks[step] = self._progress.add_task(step, total=total)
         self._progress.update(self._tasks[step], completed=completed, total=total)
+
+
+def step_progress(*, transient: bool = True) -> Progress:
+    """The progress display of long commands on stderr: one bar per step (use with ``StepBars``)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=console(stderr=True), transient=transient)

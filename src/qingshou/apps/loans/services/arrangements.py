@@ -32,7 +32,7 @@ from django.db.models import Sum
 from qingshou import clock
 from qingshou.apps.loans import models
 from qingshou.apps.loans.errors import FutureDate, LoanNotFound
-from qingshou.apps.loans.selectors import LoanFacts, business_calendar, loan_facts
+from qingshou.apps.loans.selectors import LoanFacts, business_calendar, loan_facts, quote_facts
 from qingshou.apps.loans.services.payments import refresh_allocations
 from qingshou.domain.arrangements import (
     ArrangementError,
@@ -44,7 +44,7 @@ from qingshou.domain.arrangements import (
 from qingshou.domain.loan import PaymentKind
 from qingshou.domain.money import ZERO, fen, from_fen
 from qingshou.domain.policy import Component
-from qingshou.domain.quote import Quote, quote_loan
+from qingshou.domain.quote import Quote
 
 __all__ = [
     "ArrangementError",
@@ -168,17 +168,7 @@ def closing_quote(facts: LoanFacts, day: date) -> Quote:
 
 
 def _quote(facts: LoanFacts, day: date) -> Quote:
-    return quote_loan(
-        facts.terms,
-        facts.schedule,
-        facts.payments,
-        facts.charges,
-        facts.policy,
-        business_calendar(),
-        day,
-        restructurings=facts.restructurings,
-        interruptions=facts.interruptions,
-    )
+    return quote_facts(facts, day, business_calendar())
 
 
 # --- writes ------------------------------------------------------------------------------------------------
