@@ -164,3 +164,27 @@ def test_issue5_load_defaults_kind_to_cash_and_accepts_non_cash_kinds(extract_di
     again = extract_dir(payments="payment_id,loan_id,paid_on,amount,kind\nPAY2,L2,2024-03-01,10.00,cash\n")
     assert load_extracts(again).exit_code != 0
     assert read_rejects(again, "payments")[0]["reason"] == "payment_conflict"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue5_a_reload_of_the_core_extract_keeps_a_restructuring_call(
+    extract_dir: ExtractDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core system's loans extract knows nothing of a plan made here: reloading it must keep the original
+    loan called early on the plan's day (C5: the closing ``restructure`` payment only balances with that
+    day) — a blanked date would reopen the loan beside its successor."""
+    from qingshou.apps.loans.services.load import load_extracts
+
+    monkeypatch.setenv("QINGSHOU_TODAY", "2024-12-31")
+    folder = extract_dir()
+    assert load_extracts(folder).exit_code == 0
+    terms = PlanTerms(
+        PlanKind.INSTALMENTS, date(2024, 9, 10), 12, D("0.0435"), RepaymentMethod.EQUAL_INSTALLMENT
+    )
+    successor = arrangements.restructure("L1", terms, reference="arrangement:reload")
+    assert quote("L1", date(2024, 12, 31)).payoff_amount == 0
+    assert load_extracts(folder).exit_code == 0
+    original = models.Loan.objects.get(loan_id="L1")
+    assert (original.accelerated_on, original.acceleration_reason) == (date(2024, 9, 10), "restructuring")
+    assert quote("L1", date(2024, 12, 31)).payoff_amount == 0
+    assert models.Loan.objects.filter(loan_id=successor).exists()

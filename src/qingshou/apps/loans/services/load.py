@@ -338,6 +338,8 @@ def _write(store: Store, outcome: _Outcome, progress: Progress) -> dict[str, Tab
     counts: dict[str, TableCounts] = {}
     for table in (PRODUCTS, BORROWERS, LOANS):
         good = checked[table.name].good().drop(ROW)
+        if table is LOANS:
+            good = _keep_calls_made_here(store, good)
         with _step(progress, f"write {table.name}", good.height):
             counts[table.name] = _counts(checked[table.name], store.upsert(table.db_table, good, table.key))
     with _step(progress, "write debtor contacts"):
@@ -356,6 +358,24 @@ def _write(store: Store, outcome: _Outcome, progress: Progress) -> dict[str, Tab
         )
     counts["payments"] = _counts(payments, written)
     return counts
+
+
+def _keep_calls_made_here(store: Store, loans: pl.DataFrame) -> pl.DataFrame:
+    """Loan rows to write, each keeping an acceleration Qingshou recorded itself (``acceleration_reason``
+    set: a repayment plan, a settlement, a legal call): the core system's extract does not know it, and the
+    ledger facts posted with it (the closing payment on that day) only balance with that day — a reload
+    that blanked it would reopen a restructured or settled loan."""
+    called = store.read(
+        "SELECT loan_id, accelerated_on AS called_here FROM qs_loan WHERE acceleration_reason <> ''",
+        {"loan_id": pl.String, "called_here": pl.Date},
+    )
+    if called.is_empty():
+        return loans
+    return (
+        loans.join(called, on="loan_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("called_here", "accelerated_on").alias("accelerated_on"))
+        .drop("called_here")
+    )
 
 
 def _write_installments(store: Store, checked: Checked | None, generated: pl.DataFrame) -> TableCounts:
