@@ -186,3 +186,15 @@ def assign_to(
     Case.objects.filter(pk=case.pk).update(collector=collector, team=team, agency=agency)
     case.refresh_from_db()
     return case
+
+
+def scoped_book() -> Book:
+    """The book of the role × URL tables (``B1_SCOPE``): B1 assigned to c1 (一组), B3 to c3 (二组), B4 placed
+    with agency AG1, B2 unassigned; one user of every other role, named after it."""
+    book = make_book()
+    assign_to(book.cases["B1"], book.users["c1"], book.teams["一组"])
+    assign_to(book.cases["B3"], book.users["c3"], book.teams["二组"])
+    assign_to(book.cases["B4"], None, agency=book.agency)
+    for role in ("field_agent", "legal_officer", "risk_manager", "strategy_owner"):
+        book.users[role] = create_user(role, username=role)
+    return book

@@ -25,8 +25,7 @@ from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.loans.models import Installment, Loan, Payment
 from qingshou.cli import build
 from qingshou.domain.schedule import build_schedule
-from workbench_book import B1_SCOPE, DAY, Book, assign_to, make_book
-from workbench_support import create_user
+from workbench_book import B1_SCOPE, DAY, Book, make_book, scoped_book
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 
@@ -38,12 +37,7 @@ def book(monkeypatch: pytest.MonkeyPatch) -> Book:
     """The workbench book: B1 assigned to c1 (一组), B3 to c3 (二组), B4 placed with agency AG1, B2
     unassigned; one user of every other role; L1 with its schedule (so it can take payments and quote)."""
     monkeypatch.setenv("QINGSHOU_TODAY", DAY.isoformat())
-    book = make_book()
-    assign_to(book.cases["B1"], book.users["c1"], book.teams["一组"])
-    assign_to(book.cases["B3"], book.users["c3"], book.teams["二组"])
-    assign_to(book.cases["B4"], None, agency=book.agency)
-    for role in ("field_agent", "legal_officer", "risk_manager", "strategy_owner"):
-        book.users[role] = create_user(role, username=role)
+    book = scoped_book()
     loan = Loan.objects.get(loan_id="L1")
     for item in build_schedule(loan.to_terms()):
         Installment.objects.create(

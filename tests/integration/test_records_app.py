@@ -36,8 +36,7 @@ from qingshou.apps.notices.services.templates import load_default_templates
 from qingshou.apps.records import retention
 from qingshou.apps.records.models import CaseDocument
 from qingshou.cli import build
-from workbench_book import B1_SCOPE, Book, assign_to, make_book
-from workbench_support import create_user
+from workbench_book import B1_SCOPE, Book, assign_to, scoped_book
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 
@@ -65,12 +64,7 @@ def wav_bytes() -> bytes:
 def book(tmp_path: Path, settings: Any) -> Book:
     """B1 assigned to c1 (一组), B3 to c3 (二组), B4 placed with agency AG1; files under a temporary root."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    book = make_book()
-    assign_to(book.cases["B1"], book.users["c1"], book.teams["一组"])
-    assign_to(book.cases["B3"], book.users["c3"], book.teams["二组"])
-    assign_to(book.cases["B4"], None, agency=book.agency)
-    for role in ("field_agent", "legal_officer", "risk_manager", "strategy_owner"):
-        book.users[role] = create_user(role, username=role)
+    book = scoped_book()
     return book
 
 

@@ -15,8 +15,7 @@ from django.urls import reverse
 
 from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Case, ContactNote, Promise
-from workbench_book import B1_SCOPE, DAY, Book, assign_to, make_book
-from workbench_support import create_user
+from workbench_book import B1_SCOPE, DAY, Book, assign_to, scoped_book
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 
@@ -26,12 +25,7 @@ ClientFor = Callable[[Any], Client]
 @pytest.fixture
 def book() -> Book:
     """B1 assigned to c1 (一组), B3 to c3 (二组), B4 placed with agency AG1, B2 unassigned."""
-    book = make_book()
-    assign_to(book.cases["B1"], book.users["c1"], book.teams["一组"])
-    assign_to(book.cases["B3"], book.users["c3"], book.teams["二组"])
-    assign_to(book.cases["B4"], None, agency=book.agency)
-    for role in ("field_agent", "legal_officer", "risk_manager", "strategy_owner"):
-        book.users[role] = create_user(role, username=role)
+    book = scoped_book()
     return book
 
 
