@@ -49,6 +49,11 @@ INSTALLED_APPS = [
     "qingshou.apps.api",
     "qingshou.apps.arrangements",
     "qingshou.apps.records",
+    "qingshou.apps.legal",
+    "qingshou.apps.collateral",
+    "qingshou.apps.agencies",
+    "qingshou.apps.guarantees",
+    "qingshou.apps.writeoffs",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",

@@ -18,5 +18,10 @@ urlpatterns = [
     path("notices/", include("qingshou.apps.notices.urls")),
     path("arrangements/", include("qingshou.apps.arrangements.urls")),
     path("records/", include("qingshou.apps.records.urls")),
+    path("legal/", include("qingshou.apps.legal.urls")),
+    path("collateral/", include("qingshou.apps.collateral.urls")),
+    path("agencies/", include("qingshou.apps.agencies.urls")),
+    path("guarantees/", include("qingshou.apps.guarantees.urls")),
+    path("writeoffs/", include("qingshou.apps.writeoffs.urls")),
     path("api/", api.urls),
 ]

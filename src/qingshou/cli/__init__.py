@@ -66,6 +66,11 @@ def _register() -> None:
         "api",
         "arrangements",
         "records",
+        "legal",
+        "collateral",
+        "agencies",
+        "guarantees",
+        "writeoffs",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

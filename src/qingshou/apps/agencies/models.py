@@ -1,0 +1,3 @@
+"""Models of the agencies app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the collateral app."""
+
+from __future__ import annotations

@@ -1,0 +1,9 @@
+"""Routes of the collateral app."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+app_name = "collateral"
+
+urlpatterns: list[URLPattern] = []

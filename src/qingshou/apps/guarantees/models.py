@@ -1,0 +1,3 @@
+"""Models of the guarantees app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the legal app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the writeoffs app."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""``qingshou`` commands of the writeoffs app (issue 6)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
