@@ -7,7 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSSTAMP := var/.system-packages
-MO     := src/qingshou/locale/zh_Hans/LC_MESSAGES/django.mo
+# The project's catalogue and one per app that keeps its own (src/qingshou/apps/<app>/locale).
+MO     := $(patsubst %.po,%.mo,$(wildcard src/qingshou/locale/zh_Hans/LC_MESSAGES/django.po src/qingshou/apps/*/locale/zh_Hans/LC_MESSAGES/django.po))
 
 .PHONY: setup system demo test test-sqlite test-postgres lint clean
 
@@ -23,7 +24,7 @@ $(SYSSTAMP):
 	mkdir -p var && touch $(SYSSTAMP)
 
 # Interface translations are compiled from the committed .po (the .mo is generated, not committed).
-$(MO): src/qingshou/locale/zh_Hans/LC_MESSAGES/django.po $(SYSSTAMP)
+%.mo: %.po $(SYSSTAMP)
 	msgfmt --check -o $@ $<
 
 # Front-end assets (htmx.org from npm, pinned by package-lock.json); re-run only when the lock changes.
