@@ -64,9 +64,27 @@ def test_the_case_page_shows_the_section_in_chinese_with_the_forms(book: Book, c
     )
     assert 'id="arrangements"' in html
     assert "还款计划 / 减免 / 结清" in html
-    assert 'id="plan-form"' in html
-    assert 'id="waiver-form"' in html
-    assert 'id="settlement-form"' in html
+    # each form loads when its <details> is opened: the page carries where from, not the form
+    client = client_for(book.users["c1"])
+    for kind in ("plan", "waiver", "settlement"):
+        url = reverse("arrangements:form", args=[book.cases["B1"].pk, kind])
+        assert f'id="{kind}-form"' not in html
+        assert f'hx-get="{url}"' in html
+        fragment = client.get(url)
+        assert fragment.status_code == 200
+        assert f'id="{kind}-form"' in fragment.content.decode()
+
+
+def test_a_form_fragment_is_scoped_and_refused_to_read_only_roles(book: Book, client_for: ClientFor) -> None:
+    url = reverse("arrangements:form", args=[book.cases["B1"].pk, "plan"])
+    assert client_for(book.users["c3"]).get(url).status_code == 404  # another team's collector
+    assert client_for(book.users["auditor"]).get(url).status_code == 403
+    assert (
+        client_for(book.users["c1"])
+        .get(reverse("arrangements:form", args=[book.cases["B1"].pk, "x"]))
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("username", ["auditor", "risk_manager"])

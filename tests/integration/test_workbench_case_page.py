@@ -143,16 +143,17 @@ def test_a_posted_loan_outside_the_borrowers_is_still_refused(book: Book) -> Non
 def test_the_case_page_reads_the_borrowers_loans_once_for_every_section(
     book: Book, client_for: ClientFor
 ) -> None:
-    """Issue 5 "Speed": the contact, promise, arrangement and upload forms take their loan lists from the
-    page's one read (before: a query per form, a server-side cursor each on PostgreSQL); the only other
-    read of ``qs_loan`` is the plan form's lead-loan rate."""
+    """Issue 5 "Speed": the contact, promise and upload forms take their loan lists from the page's one read
+    (before: a query per form, a server-side cursor each on PostgreSQL); the arrangement forms are not on the
+    page at all (each loads when opened, test_arrangements_views)."""
     client = client_for(book.users["c1"])
     url = reverse("cases:case", args=[book.cases["B1"].pk])
     with CaptureQueriesContext(connection) as queries:
         html = client.get(url).content.decode()
     loan_reads = [q["sql"] for q in queries.captured_queries if 'FROM "qs_loan"' in q["sql"]]
-    assert len(loan_reads) <= 2, loan_reads
+    assert len(loan_reads) == 1, loan_reads
     assert 'FROM "qs_installment"' not in " ".join(q["sql"] for q in queries.captured_queries)
-    for form_id in ("contact-form", "promise-form", "plan-form", "waiver-form", "upload-form"):
+    assert 'id="plan-form"' not in html
+    for form_id in ("contact-form", "promise-form", "upload-form"):
         form = html[html.index(f'id="{form_id}"') :]
         assert '<option value="L1"' in form[: form.index("</form>")]

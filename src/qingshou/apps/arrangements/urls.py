@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("approvals/", views.approvals, name="approvals"),
     path("case/<int:case_id>/", views.case_section, name="case"),
     path("case/<int:case_id>/propose/<str:kind>/", views.propose, name="propose"),
+    path("case/<int:case_id>/form/<str:kind>/", views.form_fragment, name="form"),
     path("<int:arrangement_id>/approve/", views.approve, name="approve"),
     path("<int:arrangement_id>/reject/", views.reject, name="reject"),
     path("<int:arrangement_id>/withdraw/", views.withdraw, name="withdraw"),

@@ -45,8 +45,12 @@ def may_propose(user: Any) -> bool:
     return can_write(user) and bool(user.has_perm(services.PROPOSE_PERMISSION))
 
 
-def section_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    """What the case page's section shows (3 queries plus the forms' loan lists)."""
+def section_context(
+    request: HttpRequest, case: Case, *, lazy_forms: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """What the case page's section shows (3 queries plus the forms' loan lists). With ``lazy_forms`` (the
+    case page) the proposal forms are not built: each closed form loads when it is opened (``form_fragment``),
+    since most views of a case propose nothing."""
     user: Any = request.user
     arrangements = selectors.case_arrangements(case)
     proposing = may_propose(user) and case.status == Case.Status.OPEN
@@ -59,12 +63,12 @@ def section_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "request": request,
         "csrf_token": get_token(request),
     }
-    if proposing:
+    if proposing and not lazy_forms:
         for kind, form in FORMS.items():
             context[f"{kind}_form"] = form(case=case, prefix=kind)
     context.update(extra)
     if proposing:
-        context["forms"] = [(kind, context[f"{kind}_form"], TITLES[kind]) for kind in FORMS]
+        context["forms"] = [(kind, context.get(f"{kind}_form"), TITLES[kind]) for kind in FORMS]
     return context
 
 
@@ -80,6 +84,25 @@ def case_section(request: HttpRequest, case_id: int) -> HttpResponse:
     _require_view(request)
     case = case_for(request.user, case_id)
     return render(request, "arrangements/_case_section.html", section_context(request, case))
+
+
+@login_required
+@require_GET
+def form_fragment(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
+    """One empty proposal form of the case's section, loaded when its ``<details>`` is first opened."""
+    _require_view(request)
+    case = case_for(request.user, case_id)
+    if kind not in FORMS:
+        raise Http404("no such kind")
+    if not may_propose(request.user) or case.status != Case.Status.OPEN:
+        raise PermissionDenied(_("Your role does not propose plans, waivers or settlements."))
+    context = {
+        "case": case,
+        "kind": kind,
+        "form": FORMS[kind](case=case, prefix=kind),
+        "csrf_token": get_token(request),
+    }
+    return render(request, "arrangements/_propose_form.html", context)
 
 
 def _plan_request(data: dict[str, Any]) -> services.PlanRequest:

@@ -15,17 +15,11 @@ def case_arrangements(context: Any) -> dict[str, Any]:
     """The section for ``context["case"]`` as the user in ``context["request"]`` may see it (nothing when
     their role does not see arrangements)."""
     from qingshou.apps.arrangements.views import section_context
-    from qingshou.apps.cases.forms import fixed_choices
 
     request = context["request"]
     if not request.user.has_perm("arrangements.view_arrangement"):
         return {"hidden": True}
-    data = section_context(request, context["case"])
-    loans = context.get("case_loans")  # the case page's loans (cases.views.case_context), read once
-    if loans is not None:
-        for _kind, form, _title in data.get("forms", ()):
-            fixed_choices(form.fields["loan"], loans, lambda loan: loan.loan_id)
-    return data
+    return section_context(request, context["case"], lazy_forms=True)
 
 
 @register.filter
