@@ -20,6 +20,7 @@ from PIL import Image
 
 from field_support import gif_bytes, make_case, make_person, png_bytes
 from qingshou.apps.accounts.models import Agency, Team
+from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Case
 from qingshou.apps.field import services
 from qingshou.apps.field.models import VisitPhoto, VisitRequest
@@ -203,6 +204,10 @@ def test_a_report_with_a_jpeg_and_a_png_is_filed_and_served_only_in_scope(world:
     assert served.status_code == 200
     assert b"".join(served.streaming_content) == png_bytes()  # type: ignore[attr-defined]
     assert served["Content-Type"] == "image/png"
+    viewed = AuditEvent.objects.filter(action="document.download", target_id=str(stored[1].pk))
+    assert [(event.actor_name, event.detail["kind"]) for event in viewed] == [
+        (world.users["supervisor"].get_username(), "visit_photo")
+    ]  # every view of collection evidence is audited, in the field app as on the case page
     assert _client(world.users["other_agent"]).get(url).status_code == 404
     assert _client(world.users["other_supervisor"]).get(url).status_code == 404
     page = _client(world.users["collector"]).get(f"/field/{world.visit.pk}/").content.decode()

@@ -344,3 +344,16 @@ def file_report(visit: VisitRequest, by: User, report: ReportInput) -> VisitRepo
         }
         record(by, "field.visit_reported", visit, detail)
         return filed
+
+
+def audit_photo_view(photo: VisitPhoto, by: User, ip: str | None = None) -> None:
+    """One ``document.download`` event for a visit photo opened in the field app (the same event as a photo
+    or document opened from the case page: every view of collection evidence is on the audit trail)."""
+    with transaction.atomic():
+        record(
+            by,
+            "document.download",
+            photo,
+            {"case_id": photo.report.visit.case_id, "kind": "visit_photo", "visit_id": photo.report.visit_id},
+            ip=ip,
+        )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qingshou.apps.accounts.roles import Role, has_role
 from qingshou.apps.accounts.scoping import can_write, case_for
+from qingshou.apps.audit.services import client_ip
 from qingshou.apps.contacts.profiles import active_profile
 from qingshou.apps.field import selectors, services
 from qingshou.apps.field.forms import AssignForm, CancelVisitForm, ReportForm, RequestVisitForm, ScheduleForm
@@ -155,7 +156,10 @@ def report(request: HttpRequest, visit_id: int) -> HttpResponse:
 def photo(request: HttpRequest, visit_id: int, photo_id: int) -> FileResponse:
     """A report's photo, to users who may see the visit (never a public media URL)."""
     visit = selectors.visit_for(request.user, visit_id)
-    found = get_object_or_404(VisitPhoto, pk=photo_id, report__visit=visit)
+    found = get_object_or_404(
+        VisitPhoto.objects.select_related("report__visit"), pk=photo_id, report__visit=visit
+    )
+    services.audit_photo_view(found, request.user, client_ip(request))
     response = FileResponse(found.image.open("rb"), content_type=found.content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
