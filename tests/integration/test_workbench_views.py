@@ -5,6 +5,7 @@ the HTMX partials; "next case"; the lock seen by a second collector; reassignmen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -13,8 +14,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from qingshou.apps.api.tokens import create_token
 from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Case, ContactNote, Promise
+from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from workbench_book import B1_SCOPE, DAY, Book, assign_to, scoped_book
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
@@ -77,7 +80,7 @@ def test_actions_on_a_case_outside_the_scope_answer_404(
     assert not AuditEvent.objects.exclude(action="case.lock").exists()
 
 
-@pytest.mark.parametrize("username", ["auditor", "risk_manager"])
+@pytest.mark.parametrize("username", ["auditor", "risk_manager", "strategy_owner"])
 def test_read_only_roles_see_the_case_but_cannot_record(
     book: Book, client_for: ClientFor, username: str
 ) -> None:
@@ -91,6 +94,23 @@ def test_read_only_roles_see_the_case_but_cannot_record(
     )
     assert response.status_code == 403
     assert not Promise.objects.exists()
+    # nor a contact, on the page or through the API (a strategy owner writes strategies, not contacts)
+    attempts = ContactAttempt.objects.count()
+    contact = client.post(
+        reverse("cases:contact", args=[case.pk]), {"channel": "voice", "result": "no_answer"}
+    )
+    assert contact.status_code == 403
+    party = ContactParty.objects.filter(borrower_id=case.borrower_id).first()
+    assert party is not None
+    key = create_token(book.users[username].username, "test").key
+    api = Client().post(
+        f"/api/cases/{case.pk}/contacts",
+        json.dumps({"channel": "call", "party_id": party.pk, "loan_id": "L1", "result": "no_answer"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert api.status_code == 403
+    assert ContactAttempt.objects.count() == attempts
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,12 @@ def can_write(user: Any) -> bool:
     return role is not None and role not in READ_ONLY
 
 
+def can_work(user: Any) -> bool:
+    """Whether the user may work cases — record contacts and promises, lock, take the next case: a role
+    that writes and holds ``accounts.work_cases`` (a strategy owner writes strategies, not contacts)."""
+    return can_write(user) and bool(user.has_perm("accounts.work_cases"))
+
+
 def can_see_borrower(user: Any, borrower_id: str) -> bool:
     """Whether one of the borrower's cases is visible to ``user`` (every borrower for the see-all roles); a
     field agent sees the borrowers of the open visits they are assigned to (the field app)."""

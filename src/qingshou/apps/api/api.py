@@ -21,7 +21,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
 
-from qingshou.apps.accounts.scoping import can_see_borrower, can_write, case_for, visible_cases
+from qingshou.apps.accounts.scoping import can_see_borrower, can_work, case_for, visible_cases
 from qingshou.apps.api import schemas as s
 from qingshou.apps.api.idempotency import KEY_LENGTH, PaymentRequest, post_payment_once
 from qingshou.apps.api.tokens import authenticate
@@ -453,8 +453,8 @@ def record_contact(request: HttpRequest, case_id: int, payload: s.ContactIn) -> 
     (the attempt is stored with it). Audited ``contact.record``."""
     user = _user(request)
     case = case_for(user, case_id)
-    if not can_write(user):
-        raise PermissionDenied("your role only reads")
+    if not can_work(user):
+        raise PermissionDenied("your role does not work cases")
     form = _contact_form(case, payload)
     recorded = contact_service.record_contact(user, case.pk, form)  # CaseLocked: 409 (the handler)
     attempt = recorded.attempt

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qingshou.apps.accounts.roles import Role, has_role
-from qingshou.apps.accounts.scoping import can_write, case_for, visible_cases
+from qingshou.apps.accounts.scoping import can_work, can_write, case_for, visible_cases
 from qingshou.apps.cases import assignment
 from qingshou.apps.cases.assignment import AssignmentError, CaseLocked
 from qingshou.apps.cases.forms import ContactForm, PromiseForm, QueueFilterForm, ReasonForm, ReassignForm
@@ -59,8 +59,8 @@ def _require_queue(request: HttpRequest) -> None:
 
 
 def _writable(request: HttpRequest) -> None:
-    if not can_write(request.user):
-        raise PermissionDenied(_("Your role only reads."))
+    if not can_work(request.user):
+        raise PermissionDenied(_("Your role does not work cases."))
 
 
 @login_required
@@ -84,7 +84,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "now": timezone.now(),
-            "can_write": can_write(user),
+            "can_write": can_work(user),
         },
     )
 
@@ -161,7 +161,7 @@ def case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "notices": Outbox.objects.filter(borrower_id=case.borrower_id).order_by("-created_at")[:HISTORY],
         "events": case.events.order_by("-as_of", "-pk")[:HISTORY],
         "lock": _lock_state(request, case),
-        "can_write": can_write(user),
+        "can_write": can_work(user),
         "can_manage": has_role(user, Role.SUPERVISOR, Role.ADMIN) and can_write(user),
         "contact_form": ContactForm(case=case, parties=parties, loans=loans),
         "promise_form": PromiseForm(case=case, loans=loans),
