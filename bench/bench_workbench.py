@@ -238,6 +238,11 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 60
     raise SystemExit(f"the workbench did not answer on {url} within {seconds:.0f} s")
 
 
+def kept_cluster(args: argparse.Namespace) -> Path:
+    """Where ``--keep`` keeps the PostgreSQL cluster of this book (``scripts/with-postgres`` ``PG_KEEP``)."""
+    return VAR_BENCH / f"pg-workbench-{args.loans}-s{args.seed}"
+
+
 def inner(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     as_of = date.fromisoformat(args.as_of)
     lake = VAR_BENCH / f"lake-workbench-{args.loans}"
@@ -249,13 +254,17 @@ def inner(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
     env.pop("QINGSHOU_DEBUG", None)
     timings: dict[str, float] = {}
-    step("init", [qingshou(), "init", "--json"], env, timings)
-    step("load", [qingshou(), "load", str(folder), "--json"], env, timings)
-    step("eod", [qingshou(), "eod", "--as-of", args.as_of, "--json"], env, timings)
-    step("users demo", [qingshou(), "users", "demo", "--password", args.password, "--json"], env, timings)
-    step("assign", [sys.executable, "-c", ASSIGN.format(day=args.as_of)], env, timings)
-    if args.analyze:
-        step("analyze", [sys.executable, "-c", ANALYZE], env, timings)
+    step("init", [qingshou(), "init", "--json"], env, timings)  # on a kept cluster: today's migrations
+    built = kept_cluster(args) / f".built-{args.as_of}" if args.keep else None
+    if built is None or not built.exists():
+        step("load", [qingshou(), "load", str(folder), "--json"], env, timings)
+        step("eod", [qingshou(), "eod", "--as-of", args.as_of, "--json"], env, timings)
+        step("users demo", [qingshou(), "users", "demo", "--password", args.password, "--json"], env, timings)
+        step("assign", [sys.executable, "-c", ASSIGN.format(day=args.as_of)], env, timings)
+        if args.analyze:
+            step("analyze", [sys.executable, "-c", ANALYZE], env, timings)
+        if built is not None:
+            built.touch()
     counted = run([sys.executable, "-c", QUERY_COUNT], env)
     queries = counted.json() if counted.returncode == 0 else {"failed": counted.stderr[-1500:]}
     shutil.rmtree(lake, ignore_errors=True)
@@ -329,6 +338,12 @@ def main() -> None:
     parser.add_argument(
         "--no-analyze", dest="analyze", action="store_false", help="skip ANALYZE after the setup (cold plans)"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the PostgreSQL cluster in var/bench/pg-workbench-<N>-s<seed>/: the first run builds the book"
+        " there, later runs only migrate and measure (delete the folder to rebuild)",
+    )
     parser.add_argument("--password", default="qingshou-demo", help=argparse.SUPPRESS)
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
@@ -346,7 +361,8 @@ def main() -> None:
         return
     command = [sys.executable, str(SCRIPT), *sys.argv[1:]]
     wrapper = [str(REPO / "scripts" / "with-postgres"), *command, "--inner"]
-    result = subprocess.run(wrapper, stdout=subprocess.PIPE, text=True, check=False)
+    environment = {**os.environ, "PG_KEEP": str(kept_cluster(args))} if args.keep else None
+    result = subprocess.run(wrapper, stdout=subprocess.PIPE, text=True, check=False, env=environment)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(wrapper)} exited with {result.returncode}")
     figures = {
