@@ -295,6 +295,13 @@ QINGSHOU_APPROVAL_LIMITS: dict[str, str | None] = {
 QINGSHOU_LONG_PLAN_MONTHS = 36
 QINGSHOU_PLAN_BREACH_DPD = int(os.environ.get("QINGSHOU_PLAN_BREACH_DPD", "").strip() or "3")
 
+# Legal recovery, collateral, agencies, guarantors and write-off (issue 6): each app reads its own setting with
+# defaults in code, validated on first use — set them here to change them:
+#   QINGSHOU_LEGAL (apps.legal.conf: reminder lead days, fee rounding, delay-interest start; docs/legal.md),
+#   QINGSHOU_COLLATERAL_HAIRCUTS / QINGSHOU_COLLATERAL_LTV_THRESHOLD (docs/collateral.md),
+#   QINGSHOU_GUARANTEE_REMINDER_DAYS, QINGSHOU_WRITEOFF_RULES, QINGSHOU_WRITEOFF_APPROVAL_LIMITS
+#   (docs/guarantees-writeoff.md). Agency contracts carry their own terms (docs/agencies.md).
+
 # Uploaded files (field-visit photos): under var/, served only through the field app's scoped view — no
 # public media URL.
 MEDIA_ROOT = config.var_dir() / "media"

@@ -67,6 +67,44 @@ _WORK: Final = (
     "arrangements.add_arrangement",  # propose plans, waivers, settlements (approving: accounts.approve)
 )
 
+#: The agencies app (issue 6): the published agency list for staff; placements, commission and ranking.
+_AGENCY_LIST: Final = ("agencies.view_agencycontract",)
+_AGENCY_SUPERVISION: Final = (*_AGENCY_LIST, "agencies.view_placement", "agencies.view_agency_reports")
+
+#: The collateral app (issue 6): legal officers and supervisors manage; collectors, risk managers, auditors view.
+_COLLATERAL_VIEW: Final = ("collateral.view_collateral",)
+_COLLATERAL_MANAGE: Final = (*_COLLATERAL_VIEW, "collateral.manage_collateral")
+
+#: Legal recovery (issue 6, apps.legal): the calendar, legal cases and their sections; legal officers work them.
+_LEGAL_VIEW: Final = (
+    "legal.view_legalcase",
+    "legal.view_stagechange",
+    "legal.view_legalfee",
+    "legal.view_preservation",
+    "legal.view_reminder",
+)
+_LEGAL_MANAGE: Final = (
+    *_LEGAL_VIEW,
+    "legal.add_legalcase",
+    "legal.change_legalcase",
+    "legal.add_legalfee",
+    "legal.add_preservation",
+    "legal.change_preservation",
+)
+
+#: Guarantees and write-off (issue 6, apps.guarantees / apps.writeoffs): those who work cases record guarantees
+#: and demands; supervisors, legal officers and admins propose and approve write-offs (limits:
+#: QINGSHOU_WRITEOFF_APPROVAL_LIMITS); risk managers and auditors read the recovery after write-off report.
+_GUARANTEE_VIEW: Final = (
+    "guarantees.view_guarantee",
+    "guarantees.view_guarantordemand",
+    "guarantees.view_guaranteereminder",
+)
+_GUARANTEE_WORK: Final = (*_GUARANTEE_VIEW, "guarantees.add_guarantee", "guarantees.add_guarantordemand")
+_WRITEOFF_VIEW: Final = ("writeoffs.view_writeoff",)
+_WRITEOFF_REPORT: Final = (*_WRITEOFF_VIEW, "writeoffs.view_recovery_report")
+_WRITEOFF_DECIDE: Final = (*_WRITEOFF_REPORT, "writeoffs.add_writeoff", "writeoffs.approve_writeoff")
+
 #: Role → the permissions of its group (``app_label.codename``). Row-level scope is separate
 #: (``qingshou.apps.accounts.scoping``): a permission never widens what a user can see.
 ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
@@ -96,8 +134,22 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         "strategy.view_strategyversion",
         "eod.view_loanstatus",
         "api.post_payments",
+        *_AGENCY_SUPERVISION,
+        "agencies.place_cases",
+        "agencies.manage_agencies",
+        *_COLLATERAL_MANAGE,
+        *_LEGAL_MANAGE,
+        *_GUARANTEE_WORK,
+        *_WRITEOFF_DECIDE,
     ),
-    Role.STRATEGY_OWNER: (*_VIEW_BOOK, "accounts.manage_strategy", "strategy.view_strategyversion"),
+    Role.STRATEGY_OWNER: (
+        *_VIEW_BOOK,
+        "accounts.manage_strategy",
+        "strategy.view_strategyversion",
+        *_AGENCY_LIST,
+        *_GUARANTEE_VIEW,
+        *_WRITEOFF_VIEW,
+    ),
     Role.SUPERVISOR: (
         *_VIEW_BOOK,
         *_WORK,
@@ -106,8 +158,22 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         "accounts.approve",
         "accounts.view_team",
         "accounts.view_profile",
+        *_AGENCY_SUPERVISION,
+        "agencies.place_cases",
+        *_COLLATERAL_MANAGE,
+        *_LEGAL_VIEW,
+        *_GUARANTEE_WORK,
+        *_WRITEOFF_DECIDE,
     ),
-    Role.COLLECTOR: (*_VIEW_BOOK, *_WORK, "accounts.reveal_pii"),
+    Role.COLLECTOR: (
+        *_VIEW_BOOK,
+        *_WORK,
+        "accounts.reveal_pii",
+        *_AGENCY_LIST,
+        *_COLLATERAL_VIEW,
+        *_GUARANTEE_WORK,
+        *_WRITEOFF_VIEW,
+    ),
     Role.FIELD_AGENT: ("accounts.visit_field", "accounts.reveal_pii"),
     Role.LEGAL_OFFICER: (
         *_VIEW_BOOK,
@@ -115,10 +181,35 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         "accounts.reveal_pii",
         "accounts.approve",
         "arrangements.approve_long_plan",
+        *_AGENCY_LIST,
+        *_COLLATERAL_MANAGE,
+        *_LEGAL_MANAGE,
+        *_GUARANTEE_WORK,
+        *_WRITEOFF_DECIDE,
     ),
-    Role.AGENCY_USER: (*_VIEW_BOOK, *_WORK),
-    Role.RISK_MANAGER: (*_VIEW_BOOK, "strategy.view_strategyversion", "eod.view_loanstatus"),
-    Role.AUDITOR: (*_VIEW_BOOK, "audit.view_auditevent", "accounts.view_team", "accounts.view_profile"),
+    Role.AGENCY_USER: (*_VIEW_BOOK, *_WORK, "agencies.work_placements"),
+    Role.RISK_MANAGER: (
+        *_VIEW_BOOK,
+        "strategy.view_strategyversion",
+        "eod.view_loanstatus",
+        *_AGENCY_SUPERVISION,
+        *_COLLATERAL_VIEW,
+        *_LEGAL_VIEW,
+        *_GUARANTEE_VIEW,
+        *_WRITEOFF_REPORT,
+    ),
+    Role.AUDITOR: (
+        *_VIEW_BOOK,
+        "audit.view_auditevent",
+        "accounts.view_team",
+        "accounts.view_profile",
+        *_AGENCY_LIST,
+        "agencies.view_placement",
+        *_COLLATERAL_VIEW,
+        *_LEGAL_VIEW,
+        *_GUARANTEE_VIEW,
+        *_WRITEOFF_REPORT,
+    ),
 }
 
 

@@ -41,6 +41,19 @@ from qingshou.domain.privacy import mask_address, mask_id_number, mask_name, mas
 POST_PAYMENTS: Final = "api.post_payments"
 MAX_LIMIT: Final = 500
 DEFAULT_LIMIT: Final = 50
+#: An agency user pages through its placements as the portal does, never in bulk (issue 6: no bulk export).
+AGENCY_MAX_LIMIT: Final = 50
+
+
+def _page_limit(user: Any, limit: int) -> int:
+    """``limit``, refused above the agency portal's page size for an agency user (422 with the field)."""
+    from qingshou.apps.accounts.roles import Role, role_of
+
+    if role_of(user) is Role.AGENCY_USER and limit > AGENCY_MAX_LIMIT:
+        raise DomainError(f"an agency user reads at most {AGENCY_MAX_LIMIT} rows per page", field="limit")
+    return limit
+
+
 #: Service error codes answered with 409 (the request conflicts with what is stored) and 404.
 CONFLICTS: Final = frozenset({"idempotency_conflict", "payment_conflict", "case_locked"})
 NOT_FOUND: Final = frozenset({"not_found", "no_status"})
@@ -308,7 +321,8 @@ def list_cases(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
-    """The cases the user sees (scoped), by id, ``limit`` (≤ 500) from ``offset``."""
+    """The cases the user sees (scoped), by id, ``limit`` (≤ 500; ≤ 50 for an agency user) from ``offset``."""
+    limit = _page_limit(_user(request), limit)
     cases = visible_cases(_user(request))
     if status:
         cases = cases.filter(status=status)
@@ -378,8 +392,9 @@ def list_actions(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """The actions the strategy planned for ``as_of`` on the cases the user sees, by priority (highest
-    first), then id."""
+    first), then id (``limit`` ≤ 50 for an agency user)."""
     user = _user(request)
+    limit = _page_limit(user, limit)
     if as_of is None:
         as_of = Action.objects.aggregate(day=Max("as_of"))["day"]
     actions = Action.objects.filter(as_of=as_of)

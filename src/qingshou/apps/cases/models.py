@@ -121,6 +121,7 @@ class CaseEvent(models.Model):
         CLOSED = "closed", _("closed")
         ASSIGNED = "assigned", _("assigned to a segment and path")
         PLAN_BREACHED = "plan_breached", _("repayment plan breached")
+        LTV_EXCEEDED = "ltv_exceeded", _("collateral loan-to-value above the threshold")
 
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, db_column="case_id", related_name="events", verbose_name=_("case")

@@ -59,6 +59,7 @@ from django.db import connection
 from django.utils import timezone
 
 from qingshou import clock, config
+from qingshou.apps.agencies.eod import RecallPlacements
 from qingshou.apps.arrangements.eod import ExecuteArrangements, WatchPlans
 from qingshou.apps.cases.assignment import assign_cases
 from qingshou.apps.cases.services.daily import (
@@ -74,10 +75,13 @@ from qingshou.apps.cases.services.daily import (
     collection_summary,
 )
 from qingshou.apps.cases.services.promises import EvaluatePromises, WritePromises
+from qingshou.apps.collateral.eod import MonitorCollateral
 from qingshou.apps.eod.book import BookRead, read_book
 from qingshou.apps.eod.engines import DEFAULT_ENGINE, Kernel, kernel_for
 from qingshou.apps.eod.models import EodRun
 from qingshou.apps.field.plan import RequestFieldVisits
+from qingshou.apps.guarantees.eod import GuaranteeReminders
+from qingshou.apps.legal.eod import RecordLegalReminders
 from qingshou.apps.loans.errors import FutureDate
 from qingshou.apps.loans.selectors import business_calendar
 from qingshou.domain.errors import DomainError
@@ -318,7 +322,11 @@ STORE_STEPS: Final[tuple[Step, ...]] = (
     ReplaceErrors(),
     WritePromises(),
     WriteCases(),
+    RecallPlacements(),  # after the day's cases: a closed case's placement ends with it
     WatchPlans(),  # after the day's cases: a breached plan's event goes on the open case
+    GuaranteeReminders(),  # guarantee periods (C7) entering their reminder window, on the open case
+    MonitorCollateral(),  # after the day's cases: LTV rows; an event when a loan crosses the threshold
+    RecordLegalReminders(),  # deadlines of legal cases entering their reminder window
     WriteActions(),
     RequestFieldVisits(),
     StageNotices(),
