@@ -27,7 +27,7 @@ $(SYSSTAMP):
 %.mo: %.po $(SYSSTAMP)
 	msgfmt --check -o $@ $<
 
-# Front-end assets (htmx.org from npm, pinned by package-lock.json); re-run only when the lock changes.
+# Front-end assets (htmx.org and echarts from npm, pinned by package-lock.json); re-run only when the lock changes.
 # Without npm the site still works, without in-page updates (docs/security.md).
 NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "qingshou.apps.agencies",
     "qingshou.apps.guarantees",
     "qingshou.apps.writeoffs",
+    "qingshou.apps.reports",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",
@@ -136,6 +137,8 @@ _NODE_MODULES = BASE_DIR.parent.parent / "node_modules"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 if (_NODE_MODULES / "htmx.org" / "dist").is_dir():
     STATICFILES_DIRS.append(("htmx", _NODE_MODULES / "htmx.org" / "dist"))
+if (_NODE_MODULES / "echarts" / "dist").is_dir():  # the dashboards' charts (issue 7); without it, tables only
+    STATICFILES_DIRS.append(("echarts", _NODE_MODULES / "echarts" / "dist"))
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root even when unused
 

@@ -23,5 +23,6 @@ urlpatterns = [
     path("agencies/", include("qingshou.apps.agencies.urls")),
     path("guarantees/", include("qingshou.apps.guarantees.urls")),
     path("writeoffs/", include("qingshou.apps.writeoffs.urls")),
+    path("reports/", include("qingshou.apps.reports.urls")),
     path("api/", api.urls),
 ]

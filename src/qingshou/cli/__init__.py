@@ -71,6 +71,7 @@ def _register() -> None:
         "agencies",
         "guarantees",
         "writeoffs",
+        "report",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

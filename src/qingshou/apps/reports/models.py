@@ -1,0 +1,3 @@
+"""Models of the reports app."""
+
+from __future__ import annotations
