@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "qingshou.apps.guarantees",
     "qingshou.apps.writeoffs",
     "qingshou.apps.reports",
+    "qingshou.apps.dashboards",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",

@@ -24,5 +24,6 @@ urlpatterns = [
     path("guarantees/", include("qingshou.apps.guarantees.urls")),
     path("writeoffs/", include("qingshou.apps.writeoffs.urls")),
     path("reports/", include("qingshou.apps.reports.urls")),
+    path("dashboards/", include("qingshou.apps.dashboards.urls")),
     path("api/", api.urls),
 ]

@@ -1,0 +1,3 @@
+"""Models of the dashboards app."""
+
+from __future__ import annotations
