@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from qingshou.cli import EXIT_OK, EXIT_REJECTED, setup_django
 from qingshou.cli.cases import plan
+from qingshou.cli.demo_recovery import show_recovery
 from qingshou.cli.eod import eod
 from qingshou.cli.init import init
 from qingshou.cli.load import load
@@ -96,6 +97,8 @@ def demo(
         out_console.rule("[bold]7. 催收工作台 the workbench")
         ctx.invoke(demo_users, password=DEFAULT_DEMO_PASSWORD, as_json=False)
         give_cases_to_the_demo_team(when.date())
+        out_console.rule("[bold]8. 委外、诉讼、抵押、保证、核销 recovery beyond the phone (issue 6)")
+        show_recovery(when.date())
         ctx.invoke(serve_command, host="127.0.0.1", port=port, workers=2, dev=False)
 
 

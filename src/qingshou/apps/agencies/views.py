@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from qingshou.apps.accounts.models import Agency
 from qingshou.apps.accounts.scoping import can_write, case_for, visible_cases
 from qingshou.apps.agencies import services
+from qingshou.apps.agencies.forms import ContractForm, RenewForm
 from qingshou.apps.agencies.models import AgencyContract, CommissionRow, Placement
 from qingshou.apps.cases.models import Case
 from qingshou.domain.agencies import cohort_of
@@ -129,7 +130,84 @@ def evaluate(request: HttpRequest, contract_id: int) -> HttpResponse:
             messages.success(request, _("Evaluation recorded."))
         except DomainError as error:
             messages.error(request, error.message)
+    if request.POST.get("back") == "renew":
+        return redirect("agencies:renew", contract_id=contract_id)
     return redirect("agencies:register")
+
+
+def _managed(request: HttpRequest) -> None:
+    """The register's forms: the page exists for ``manage_agencies`` only (404); a read-only role may not
+    post (403)."""
+    _need(request, services.MANAGE)
+    if request.method == "POST" and not can_write(request.user):
+        raise PermissionDenied(_("Your role only reads."))
+
+
+@login_required
+def contract_new(request: HttpRequest) -> HttpResponse:
+    """Register a contract with an agency: terms, qualifications, white list, capacity and commission tiers
+    (rows: bucket, up to, rate; whole or marginal). The service validates; its refusal shows on the field."""
+    _managed(request)
+    form = ContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_contract(request.user, form.contract_input())
+        except DomainError as error:
+            form.put_refusal(error)
+        else:
+            messages.success(request, _("Contract %(number)s registered.") % {"number": created.number})
+            return redirect("agencies:register")
+    return render(request, "agencies/contract_form.html", {"form": form}, status=_status(request, form))
+
+
+@login_required
+def renew(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """Renew a contract under a new number from a day (same terms). Refused while its evaluation is overdue
+    or failed, or without a passed evaluation within 90 days before the renewal day (C8)."""
+    _managed(request)
+    contract = (
+        AgencyContract.objects.select_related("agency", "renews")
+        .prefetch_related("evaluations")
+        .filter(pk=contract_id)
+        .first()
+    )
+    if contract is None:
+        raise Http404("no such contract")
+    today = timezone.localdate()
+    initial = {"starts_on": max(today, contract.starts_on), "ends_on": contract.ends_on}
+    form = RenewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.renew_contract(
+                request.user, contract.pk, data["starts_on"], data["number"], data["ends_on"]
+            )
+        except DomainError as error:
+            form.put_refusal(error)
+        else:
+            messages.success(
+                request,
+                _("Contract %(old)s renewed as %(number)s.")
+                % {"old": contract.number, "number": created.number},
+            )
+            return redirect("agencies:register")
+    return render(
+        request,
+        "agencies/renew.html",
+        {
+            "form": form,
+            "contract": contract,
+            "evaluation": services.evaluation_state(contract, today),
+            "evaluations": sorted(contract.evaluations.all(), key=lambda e: e.evaluated_on, reverse=True),
+            "today": today,
+        },
+        status=_status(request, form),
+    )
+
+
+def _status(request: HttpRequest, form: forms.Form) -> int:
+    """422 when a posted form is shown again with its errors (as the other apps' forms), else 200."""
+    return 422 if request.method == "POST" and form.errors else 200
 
 
 @login_required
