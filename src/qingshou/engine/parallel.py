@@ -1,12 +1,13 @@
 """The kernel in several processes: a book split by borrower, each part computed by ``kernel.compute`` in its
 own process, the parts put back together exactly as one ``kernel.compute`` of the whole book gives them.
 
-    compute(book, as_of, calendar, previous=None, *, workers=2) -> KernelResult
+    compute(book, as_of, calendar, previous=None, *, workers=N) -> KernelResult
     run(...) -> Parallel (the result, and each spawned worker's peak resident memory)
 
-Much of the kernel is single-threaded (per-operation overhead, sequential passes), so on a machine with
-several cores N processes computing a part each finish before one computing all of it — by less than N
-times: each part still goes through every event round (docs/benchmarks.md has the figures).
+Where much of the kernel is single-threaded (per-operation overhead, sequential passes), N processes
+computing a part each can finish before one computing all of it; since the replay became a compiled loop
+using every thread (``engine.replay_compiled``), one process is faster on this machine's two cores
+(docs/benchmarks.md has the figures), so ``auto`` asks for one.
 
 * **Split**: every loan gets the part ``hash(borrower_id) mod N`` (Polars' hash, stable within a run), so
   all of a borrower's loans meet in one part — the borrower aggregates need them together; the listings of
@@ -53,8 +54,11 @@ from qingshou.engine.calendar import CalendarFrame
 
 #: The setting: how many worker processes EOD's compute step uses (a number, or ``auto``).
 WORKERS_SETTING: Final = "QINGSHOU_EOD_WORKERS"
-#: ``auto``: this many workers (at most one per CPU) for a book of at least ``AUTO_MIN_LOANS`` loans.
-AUTO_WORKERS: Final = 2
+#: ``auto``: this many workers (at most one per CPU) for a book of at least ``AUTO_MIN_LOANS`` loans. One
+#: since the replay is a compiled loop that already uses every thread of the Polars pool: at 1,000,000 loans
+#: two processes took 10.1 s against 8.1 s for one (issue's shape), 39.7 s against 21.9 s (realistic book)
+#: with a CPU idle (docs/benchmarks.md, "EOD engine"); ``QINGSHOU_EOD_WORKERS=2`` still splits.
+AUTO_WORKERS: Final = 1
 AUTO_MIN_LOANS: Final = 500_000
 #: ``auto``: ... and only while at least this many CPUs are idle (CPUs − load average ≥ it): on CPUs other
 #: processes keep busy, two processes of the kernel finish later than one (docs/benchmarks.md).

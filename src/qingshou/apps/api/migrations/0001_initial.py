@@ -10,9 +10,8 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    # The admin role's group gets api.post_payments in accounts.0002_roles (ROLE_PERMISSIONS): on a new
-    # database the permission must exist before that migration runs.
-    run_before = [('accounts', '0002_roles')]
+    # No run_before accounts.0002_roles: a database migrated before this app existed would then have an
+    # inconsistent history. The admin group gets api.post_payments from the post_migrate role sync.
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
