@@ -211,9 +211,10 @@ def _ops(key: str, label: Column, zh: str, en: str) -> TableSpec:
         en,
         (label, *_OPERATIONS),
         "当月联系、本人接通、承诺及履约、回收金额；接通率 = 本人接通 / 联系次数，承诺率 = 承诺 / 本人接通，"
-        "履约率 = 当月到期承诺中履约的比例，回收 = 当月入账的现金还款。",
-        "Contacts, right-party contacts, promises and kept promises, cash collected in the month; RPC rate = "
-        "RPC / contacts, promise rate = promises / RPC, kept rate = kept / promises due in the month.",
+        "履约率 = 当月到期承诺中履约的比例，回收 = 当月借款人在案期间入账的现金还款（归属见附录）。",
+        "Contacts, right-party contacts, promises and kept promises, cash collected in the month while the "
+        "borrower's case was open (attribution in the appendix); RPC rate = RPC / contacts, promise rate = "
+        "promises / RPC, kept rate = kept / promises due in the month.",
     )
 
 

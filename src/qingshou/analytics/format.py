@@ -9,6 +9,9 @@ the PDF's text with the metrics through it).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,10 +33,42 @@ def percent(ratio: float) -> str:
     return f"{value:,}%"
 
 
+def label_text(value: str, lang: str = "zh") -> str:
+    """A label cell in the reader's language. The book's tables write codes (``special_mention``, ``fpd``,
+    ``cure_M1``, ``yes``) named in Chinese by ``book.label_zh``; the operations tables write Chinese labels
+    whose English is in their ``LABELS_EN``; anything else (bucket names, product ids, people) is shown as is."""
+    from qingshou.analytics import book, ops_contacts, ops_impact
+
+    if lang == "zh":
+        return book.label_zh(value)
+    english = ops_contacts.LABELS_EN.get(value) or ops_impact.LABELS_EN.get(value)
+    if english is not None:
+        return english
+    if value.startswith("cure_"):
+        return f"{value.removeprefix('cure_')} cure rate"
+    return value.replace("_", " ") if value in book.LABELS_ZH else value
+
+
+#: The language labels are shown in (``zh`` / ``en``): set for a rendering with ``language``.
+_LANGUAGE: ContextVar[str] = ContextVar("qingshou_report_language", default="zh")
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Show labels in ``lang`` inside the block (a report in English, a dashboard page in English)."""
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
 def value_text(kind: Kind, value: object) -> str:
-    """One cell or figure as text."""
+    """One cell or figure as text (labels in the ``language`` of the block, Chinese by default)."""
     if value is None:
         return NULL
+    if kind is Kind.LABEL and isinstance(value, str):
+        return label_text(value, _LANGUAGE.get())
     if kind is Kind.FEN:
         return yuan(int(value))  # type: ignore[call-overload]
     if kind is Kind.RATIO:

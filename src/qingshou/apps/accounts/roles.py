@@ -105,6 +105,10 @@ _WRITEOFF_VIEW: Final = ("writeoffs.view_writeoff",)
 _WRITEOFF_REPORT: Final = (*_WRITEOFF_VIEW, "writeoffs.view_recovery_report")
 _WRITEOFF_DECIDE: Final = (*_WRITEOFF_REPORT, "writeoffs.add_writeoff", "writeoffs.approve_writeoff")
 
+#: The dashboards (issue 7, apps.dashboards): the whole book for admins, strategy owners, risk managers and
+#: auditors; a supervisor's own teams only (the app forces the team filter).
+_DASHBOARDS: Final = ("dashboards.view_dashboards",)
+
 #: Role → the permissions of its group (``app_label.codename``). Row-level scope is separate
 #: (``qingshou.apps.accounts.scoping``): a permission never widens what a user can see.
 ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
@@ -141,6 +145,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_LEGAL_MANAGE,
         *_GUARANTEE_WORK,
         *_WRITEOFF_DECIDE,
+        *_DASHBOARDS,
     ),
     Role.STRATEGY_OWNER: (
         *_VIEW_BOOK,
@@ -149,6 +154,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_AGENCY_LIST,
         *_GUARANTEE_VIEW,
         *_WRITEOFF_VIEW,
+        *_DASHBOARDS,
     ),
     Role.SUPERVISOR: (
         *_VIEW_BOOK,
@@ -164,6 +170,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_LEGAL_VIEW,
         *_GUARANTEE_WORK,
         *_WRITEOFF_DECIDE,
+        *_DASHBOARDS,
     ),
     Role.COLLECTOR: (
         *_VIEW_BOOK,
@@ -197,6 +204,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_LEGAL_VIEW,
         *_GUARANTEE_VIEW,
         *_WRITEOFF_REPORT,
+        *_DASHBOARDS,
     ),
     Role.AUDITOR: (
         *_VIEW_BOOK,
@@ -209,6 +217,7 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_LEGAL_VIEW,
         *_GUARANTEE_VIEW,
         *_WRITEOFF_REPORT,
+        *_DASHBOARDS,
     ),
 }
 
