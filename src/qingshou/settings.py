@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "qingshou.apps.writeoffs",
     "qingshou.apps.reports",
     "qingshou.apps.dashboards",
+    "qingshou.apps.scoring",
+    "qingshou.apps.warning",
+    "qingshou.apps.assessment",
+    "qingshou.apps.planning",
     "django_q",
     # The workbench's web stack (issue 5, docs/security.md): login throttling, HTMX helpers.
     "axes",

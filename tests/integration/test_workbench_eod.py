@@ -44,7 +44,7 @@ def engine_book(payments: list[tuple[str, str, date, int]]) -> EngineBook:
 
 def features() -> pl.DataFrame:
     """The strategy's borrower features as ``read collection`` left them (no broken promise yet)."""
-    rows = [(b, 600, 500_000, "北京", True, 0) for b in ("B1", "B2", "B3", "B4")]
+    rows = [(b, 600, 500_000, "北京", True, 0, None, None, False) for b in ("B1", "B2", "B3", "B4")]
     return pl.DataFrame(rows, schema=BORROWER_FEATURES, orient="row")
 
 

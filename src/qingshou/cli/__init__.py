@@ -72,6 +72,12 @@ def _register() -> None:
         "guarantees",
         "writeoffs",
         "report",
+        "model",
+        "scores",
+        "watch",
+        "assess",
+        "plan",
+        "trial",
     ):
         for command in import_module(f"qingshou.cli.{name}").COMMANDS:
             cli.add_command(command)

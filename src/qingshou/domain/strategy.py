@@ -93,6 +93,9 @@ class Field(StrEnum):
     BROKEN_PROMISES = "broken_promises"
     REGION = "region"
     CLASSIFICATION = "classification"
+    COLLECTION_SCORE = "collection_score"
+    WARNING_SCORE = "warning_score"
+    WATCH_LISTED = "watch_listed"
 
     @property
     def kind(self) -> Kind:
@@ -115,6 +118,9 @@ FIELD_KINDS: Final[Mapping[Field, Kind]] = {
     Field.BROKEN_PROMISES: Kind.INTEGER,
     Field.REGION: Kind.TEXT,
     Field.CLASSIFICATION: Kind.TEXT,
+    Field.COLLECTION_SCORE: Kind.INTEGER,
+    Field.WARNING_SCORE: Kind.INTEGER,
+    Field.WATCH_LISTED: Kind.FLAG,
 }
 
 

@@ -75,6 +75,9 @@ STRATEGY_INPUT: Final[Schema] = {
     "region": pl.String(),
     "contactable": pl.Boolean(),
     "broken_promises": pl.Int32(),
+    "collection_score": pl.Int32(),
+    "warning_score": pl.Int32(),
+    "watch_listed": pl.Boolean(),
 }
 
 #: One row per borrower with a state day, sorted by borrower_id. ``segment``/``path``/``arm`` are null when
@@ -122,6 +125,9 @@ FIELD_COLUMNS: Final = {
     Field.BROKEN_PROMISES: "broken_promises",
     Field.REGION: "region",
     Field.CLASSIFICATION: "classification",
+    Field.COLLECTION_SCORE: "collection_score",
+    Field.WARNING_SCORE: "warning_score",
+    Field.WATCH_LISTED: "watch_listed",
 }
 
 _SEGMENT_INDEX: Final = "_segment_index"

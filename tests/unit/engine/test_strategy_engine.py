@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "region": "310000",
     "contactable": True,
     "broken_promises": 0,
+    "collection_score": None,
+    "warning_score": None,
+    "watch_listed": False,
 }
 
 
@@ -539,6 +542,9 @@ def facts_of(row: Mapping[str, Any]) -> Facts:
         Field.BROKEN_PROMISES: row["broken_promises"],
         Field.REGION: row["region"],
         Field.CLASSIFICATION: row["classification"],
+        Field.COLLECTION_SCORE: row["collection_score"],
+        Field.WARNING_SCORE: row["warning_score"],
+        Field.WATCH_LISTED: row["watch_listed"],
     }
 
 
@@ -627,6 +633,9 @@ def loan_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "region": draw(st.none() | st.sampled_from(TEXTS[Field.REGION])),
                 "contactable": draw(st.booleans()),
                 "broken_promises": draw(st.integers(0, 12)),
+                "collection_score": draw(st.none() | st.integers(-3, 12)),
+                "warning_score": draw(st.none() | st.integers(-3, 12)),
+                "watch_listed": draw(st.booleans()),
             }
         )
     return rows

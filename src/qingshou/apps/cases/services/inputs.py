@@ -48,6 +48,11 @@ BORROWER_FEATURES: Final = {
     "region": pl.String(),
     "contactable": pl.Boolean(),
     "broken_promises": pl.Int32(),
+    # Risk (issue 8): filled by the EOD step ``ScoreRisk`` (apps.risk) before the plan; null / False when
+    # no model is active or the borrower was not scored.
+    "collection_score": pl.Int32(),
+    "warning_score": pl.Int32(),
+    "watch_listed": pl.Boolean(),
 }
 
 
@@ -103,6 +108,9 @@ def borrower_features(store: Store, borrower_ids: pl.Series) -> pl.DataFrame:
                 "contactable"
             ),
             pl.col("broken_promises").fill_null(0),
+            pl.lit(None, pl.Int32).alias("collection_score"),
+            pl.lit(None, pl.Int32).alias("warning_score"),
+            pl.lit(False).alias("watch_listed"),
         )
         .select([pl.col(name).cast(dtype) for name, dtype in BORROWER_FEATURES.items()])
     )
@@ -122,5 +130,6 @@ def strategy_inputs(snapshot: pl.DataFrame, book: Book, features: pl.DataFrame, 
             pl.col("contactable").fill_null(False),
             pl.col("broken_promises").fill_null(0),
             pl.col("region").fill_null(""),
+            pl.col("watch_listed").fill_null(False),
         )
     )

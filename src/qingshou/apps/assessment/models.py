@@ -1,0 +1,3 @@
+"""Models of the assessment app (issue 8)."""
+
+from __future__ import annotations

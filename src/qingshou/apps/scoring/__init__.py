@@ -1,0 +1,2 @@
+"""Scoring (issue 8): versioned scorecard models (collection, early warning, application) and the day's
+scores of the book."""
