@@ -25,5 +25,9 @@ urlpatterns = [
     path("writeoffs/", include("qingshou.apps.writeoffs.urls")),
     path("reports/", include("qingshou.apps.reports.urls")),
     path("dashboards/", include("qingshou.apps.dashboards.urls")),
+    path("warning/", include("qingshou.apps.warning.urls")),
+    path("scoring/", include("qingshou.apps.scoring.urls")),
+    path("planning/", include("qingshou.apps.planning.urls")),
+    path("assessment/", include("qingshou.apps.assessment.urls")),
     path("api/", api.urls),
 ]

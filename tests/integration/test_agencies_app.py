@@ -203,7 +203,7 @@ def test_the_recall_step_runs_after_write_cases_and_skips_an_old_backfill(tmp_pa
     book = agency_book()
     placement = place(book, "B4", "AG1")
     names = [step.name for step in STORE_STEPS]
-    assert names.index("recall placements") == names.index("write cases") + 1
+    assert names.index("recall placements") > names.index("write cases")
     step = next(s for s in STORE_STEPS if isinstance(s, RecallPlacements))
     with Store(config.adbc_uri()) as store:
         context = EodContext(

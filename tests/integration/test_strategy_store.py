@@ -158,7 +158,8 @@ def test_cli_validate_lists_every_error_with_its_line_and_exits_2(tmp_path: Path
         "  line 5, segments[0].when: the last segment must be a catch-all (no 'when'), or set 'unmatched: no_segment'",
         "  line 6, segments[0].when.colour: unknown key 'colour' (allowed: bucket, dpd, borrower_worst_dpd, "
         "overdue_amount, borrower_overdue_amount, borrower_overdue_loans, outstanding_principal, product, "
-        "credit_score, repayment_ability, contactable, broken_promises, region, classification)",
+        "credit_score, repayment_ability, contactable, broken_promises, region, classification, "
+        "collection_score, warning_score, watch_listed)",
         "  line 8, segments[0].paths: shares must sum to 10000 basis points, got 6000 + 3000 = 9000",
         "  line 11, segments[0].paths[0].steps[0].template: action sms needs a template",
         "  line 15, segments[0].paths[1].steps[0].day: expected an integer, got 'x'",
@@ -192,7 +193,8 @@ def test_cli_apply_show_and_history(tmp_path: Path) -> None:
 
     shown = as_json(invoke("strategy", "show", "--json"))
     assert (shown["source"], shown["version"], shown["active"]) == ("store", 2, True)
-    money = shown["strategy"]["segments"][1]["when"][0]
+    high = next(s for s in shown["strategy"]["segments"] if s["name"] == "high_balance")
+    money = high["when"][0]
     assert money == {"field": "borrower_overdue_amount", "operator": "min", "operand": "50000.00"}  # C9
     older = as_json(invoke("strategy", "show", "--version", "1", "--json"))
     assert (older["version"], older["active"], older["text"]) == (1, False, SMALL)

@@ -382,6 +382,35 @@ TABLES: Final[Mapping[str, TableSpec]] = {
             "Wilson 95 % confidence interval.",
         ),
         _spec(
+            "plan_vs_strategy",
+            Section.STRATEGIES,
+            "优化行动计划与策略计划对比",
+            "Optimised plan vs the strategy's plan",
+            (
+                _c("day", Kind.LABEL, "日期", "day"),
+                _c("candidates", Kind.COUNT, "候选行动", "candidate actions"),
+                _c("strategy_actions", Kind.COUNT, "策略计划行动数", "strategy: actions"),
+                _c("strategy_value_fen", Kind.FEN, "策略计划预期回收", "strategy: expected recovery"),
+                _c("strategy_cost_fen", Kind.FEN, "策略计划成本", "strategy: cost"),
+                _c("strategy_net_fen", Kind.FEN, "策略计划预期净回收", "strategy: expected net"),
+                _c("optimised_actions", Kind.COUNT, "优化计划行动数", "optimised: actions"),
+                _c("optimised_value_fen", Kind.FEN, "优化计划预期回收", "optimised: expected recovery"),
+                _c("optimised_cost_fen", Kind.FEN, "优化计划成本", "optimised: cost"),
+                _c("optimised_net_fen", Kind.FEN, "优化计划预期净回收", "optimised: expected net"),
+                _c("gain_fen", Kind.FEN, "增益", "gain"),
+                _c("gain_ratio", Kind.RATIO, "增益比例", "gain / strategy net"),
+                _c("gap", Kind.RATIO, "最优性差距", "optimality gap"),
+            ),
+            "当月每个已规划日（qingshou plan run）在相同容量与合规上限下：策略计划（按优先级贪心选取）与优化计划（最大化预期"
+            "净回收 = Σ(回收概率 × 逾期金额 × 渠道效果 − 成本)）的预期回收、成本、净回收及增益；最后一行为合计。差距 = "
+            "(上界 − 优化净回收) / 上界。预期值基于模型与假设的渠道效果，并非实际回收。",
+            "Each planned day of the month (qingshou plan run), same capacity and compliance caps: the strategy's "
+            "plan (greedy by priority) vs the optimised plan (maximum expected net = Σ (P(pay) × overdue × channel "
+            "effect − cost)): expected recovery, cost, net and the gain; the last row is the total. Gap = (bound − "
+            "optimised net) / bound. Expected figures rest on the model and assumed channel effects, not on "
+            "actual recoveries.",
+        ),
+        _spec(
             "recovery_by_cohort",
             Section.STRATEGIES,
             "按入催阶段的回收率",

@@ -1,14 +1,15 @@
 """One month's metrics, recommendations included: what the report and the dashboards render (issue 7).
 
-``build_month`` runs the two metric modules over the same ``Sources`` — ``book`` (the overdue book from the
+``build_month`` runs the metric modules over the same ``Sources`` — ``book`` (the overdue book from the
 lake's month-end snapshots: stock, flows, vintages, credit loss, pricing) and ``operations`` (what collection
-did, from the store: contacts, promises, cash, agencies, legal, costs, capacity) — checks that together they
+did, from the store: contacts, promises, cash, agencies, legal, costs, capacity) and ``ops_plan`` (the
+optimised daily plan against the strategy's, from ``qs_plan_run``) — checks that together they
 produce every table of the contract exactly once and in its shape, then derives the recommendations.
 """
 
 from __future__ import annotations
 
-from qingshou.analytics import book, operations, recommend
+from qingshou.analytics import book, operations, ops_plan, recommend
 from qingshou.analytics.contract import TABLES, MonthData, Table, check_table
 from qingshou.analytics.sources import Sources
 
@@ -19,7 +20,11 @@ class IncompleteMonth(RuntimeError):
 
 def build_month(sources: Sources) -> MonthData:
     """The ``MonthData`` of ``sources.month``."""
-    parts = (book.book_metrics(sources), operations.operations_metrics(sources))
+    parts = (
+        book.book_metrics(sources),
+        operations.operations_metrics(sources),
+        ops_plan.plan_metrics(sources),
+    )
     tables: dict[str, Table] = {}
     for part in parts:
         for key, table in part.tables.items():

@@ -27,6 +27,8 @@ Rules (priority 1 = most urgent; within a priority the larger excess over the th
 6. ``vintage_loss_high`` — ``vintage``: a vintage whose ever-DPD30+ ratio at its latest months on book is a
    multiple of the other vintages' mean at the same months on book.
 7. ``cost_above_recovery`` — ``cost_to_collect``: a cost category costing more than it recovered.
+7. ``optimised_plan_gain`` — ``plan_vs_strategy``: over the month's planned days, the optimised plan's expected
+   net recovery above the strategy's plan's by at least the threshold share, at the same capacity.
 8. ``policy_grade_capped`` — ``pricing``: a risk grade whose risk-based rate is capped by the legal limit
    (the rate cannot cover its expected loss and costs: tighten the grade's admission).
 9. ``risk_based_pricing`` — ``pricing``: the suggested rate of every grade (refer to the pricing table).
@@ -62,6 +64,7 @@ DEFAULT_THRESHOLDS: Final[Mapping[str, float]] = {
     "vintage_factor": 1.50,
     "vintage_floor": 0.02,
     "cost_ratio_max": 1.00,
+    "plan_gain_min": 0.05,  # the optimised plan's expected net above the strategy's by this share
     "min_loans": 10,  # a row needs this many loans to count
     "max_per_rule": 3,  # at most this many recommendations of one rule
 }
@@ -81,6 +84,7 @@ PRIORITIES: Final[Mapping[str, int]] = {
     "entry_rate_high": 6,
     "vintage_loss_high": 6,
     "cost_above_recovery": 7,
+    "optimised_plan_gain": 7,
     "policy_grade_capped": 8,
     "risk_based_pricing": 9,
 }
@@ -658,6 +662,35 @@ def _cost_above_recovery(context: _Context) -> list[_Finding]:
     return found
 
 
+def _plan_gain(context: _Context) -> list[_Finding]:
+    least = context.limit("plan_gain_min")
+    total = [row for row in context.rows("plan_vs_strategy") if row["day"] == "total"]
+    if not total:
+        return []
+    row = total[0]
+    ratio = _ratio(row["gain_ratio"])
+    if ratio is None or ratio < least or (row["gain_fen"] or 0) <= 0:
+        return []
+    days = len(context.rows("plan_vs_strategy")) - 1
+    gain, net = _t(Kind.FEN, row["gain_fen"]), _t(Kind.FEN, row["strategy_net_fen"])
+    return [
+        _finding(
+            "optimised_plan_gain",
+            f"在相同容量下，优化行动计划在本月 {days} 个规划日的预期净回收比策略计划多 {gain} 元（策略计划 {net} 元，"
+            f"增益 {_t(Kind.RATIO, ratio)}）：可考虑按优化计划安排每日行动，并以冠军/挑战者试验验证。",
+            f"At the same capacity, the optimised plan's expected net recovery on the month's {days} planned day(s) "
+            f"is {gain} yuan above the strategy's plan ({net} yuan, a gain of {_t(Kind.RATIO, ratio)}): consider "
+            "planning the day's actions with the optimiser, and confirm it with a champion / challenger test.",
+            (
+                _cell("plan_vs_strategy", "gain_fen", "total", row["gain_fen"]),
+                _cell("plan_vs_strategy", "strategy_net_fen", "total", row["strategy_net_fen"]),
+                _cell("plan_vs_strategy", "gain_ratio", "total", ratio),
+            ),
+            ratio - least,
+        )
+    ]
+
+
 def _policy_capped(context: _Context) -> list[_Finding]:
     found: list[_Finding] = []
     for row in context.rows("pricing"):
@@ -718,6 +751,7 @@ RULES: Final[tuple[Callable[[_Context], list[_Finding]], ...]] = (
     _entry_rate,
     _vintage,
     _cost_above_recovery,
+    _plan_gain,
     _policy_capped,
     _pricing,
 )

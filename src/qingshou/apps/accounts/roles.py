@@ -109,6 +109,22 @@ _WRITEOFF_DECIDE: Final = (*_WRITEOFF_REPORT, "writeoffs.add_writeoff", "writeof
 #: auditors; a supervisor's own teams only (the app forces the team filter).
 _DASHBOARDS: Final = ("dashboards.view_dashboards",)
 
+#: Early warning (issue 8, apps.warning): the watch list for admins, risk managers and supervisors (their teams'
+#: borrowers: apps.warning.services.watchlist); they mark entries reviewed. External events: admins and risk managers.
+_WATCH_LIST: Final = ("warning.view_watchentry", "warning.review_watchentry")
+_EXTERNAL_EVENTS: Final = ("warning.view_externalevent",)
+
+#: Credit assessment at origination (issue 8, apps.assessment): risk managers and admins assess applications
+#: (POST /api/assess, qingshou assess) and read the assessments and the pricing table.
+_ASSESSMENT: Final = ("assessment.add_assessment", "assessment.view_assessment")
+
+#: Score models (issue 8, apps.scoring): risk managers and admins train, activate and read model versions and
+#: the stored scores (``qingshou model``, the models page); nobody else sees model internals.
+_SCORING: Final = ("scoring.manage_models", "scoring.view_scoremodel", "scoring.view_riskscore")
+#: The daily plan (issue 8): run it and read the runs; supervisors read them.
+_PLANNING: Final = ("planning.run_plan", "planning.view_planrun", "planning.view_planitem")
+_PLANNING_VIEW: Final = ("planning.view_planrun",)
+
 #: Role → the permissions of its group (``app_label.codename``). Row-level scope is separate
 #: (``qingshou.apps.accounts.scoping``): a permission never widens what a user can see.
 ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
@@ -146,6 +162,11 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_GUARANTEE_WORK,
         *_WRITEOFF_DECIDE,
         *_DASHBOARDS,
+        *_WATCH_LIST,
+        *_EXTERNAL_EVENTS,
+        *_ASSESSMENT,
+        *_SCORING,
+        *_PLANNING,
     ),
     Role.STRATEGY_OWNER: (
         *_VIEW_BOOK,
@@ -171,6 +192,8 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_GUARANTEE_WORK,
         *_WRITEOFF_DECIDE,
         *_DASHBOARDS,
+        *_WATCH_LIST,
+        *_PLANNING_VIEW,
     ),
     Role.COLLECTOR: (
         *_VIEW_BOOK,
@@ -205,6 +228,11 @@ ROLE_PERMISSIONS: Final[dict[Role, tuple[str, ...]]] = {
         *_GUARANTEE_VIEW,
         *_WRITEOFF_REPORT,
         *_DASHBOARDS,
+        *_WATCH_LIST,
+        *_EXTERNAL_EVENTS,
+        *_ASSESSMENT,
+        *_SCORING,
+        *_PLANNING,
     ),
     Role.AUDITOR: (
         *_VIEW_BOOK,

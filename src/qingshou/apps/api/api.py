@@ -25,6 +25,7 @@ from qingshou.apps.accounts.scoping import can_see_borrower, can_work, case_for,
 from qingshou.apps.api import schemas as s
 from qingshou.apps.api.idempotency import KEY_LENGTH, PaymentRequest, post_payment_once
 from qingshou.apps.api.tokens import authenticate
+from qingshou.apps.assessment.api import router as assessment_router
 from qingshou.apps.audit.services import client_ip
 from qingshou.apps.cases.models import Action, Case, ContactNote, Promise, PromiseInstalment
 from qingshou.apps.cases.services import contacts as contact_service
@@ -87,6 +88,8 @@ api = NinjaAPI(
 )
 
 ERRORS: Final[dict[int, type[s.ErrorOut]]] = {401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut}
+#: Credit assessment (issue 8): ``POST /api/assess`` (apps.assessment.api, docs/assessment.md).
+api.add_router("/assess", assessment_router)
 
 
 def _error(

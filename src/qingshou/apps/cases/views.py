@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,6 +35,7 @@ from qingshou.apps.contacts.models import ContactAttempt, ContactParty
 from qingshou.apps.eod.models import LoanStatus
 from qingshou.apps.loans.models import Installment, Loan, Payment
 from qingshou.apps.notices.models import Outbox
+from qingshou.apps.scoring.services.scores import page_score
 from qingshou.domain.errors import DomainError
 
 PAGE_SIZE: Final = 50
@@ -169,6 +171,10 @@ def case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         if has_role(user, Role.SUPERVISOR, Role.ADMIN)
         else None,
         "reason_form": ReasonForm(),
+        # issue 8: the borrower's collection score with its reasons (not shown to agency users)
+        "collection_score": None
+        if has_role(user, Role.AGENCY_USER)
+        else page_score(case.borrower_id, get_language() or ""),
     }
 
 

@@ -84,6 +84,9 @@ from qingshou.apps.guarantees.eod import GuaranteeReminders
 from qingshou.apps.legal.eod import RecordLegalReminders
 from qingshou.apps.loans.errors import FutureDate
 from qingshou.apps.loans.selectors import business_calendar
+from qingshou.apps.planning.eod import PlanDay
+from qingshou.apps.scoring.services.eod import ScoreRisk, WriteRiskScores
+from qingshou.apps.warning.services.eod import WatchBorrowers, WriteWatchList
 from qingshou.domain.errors import DomainError
 from qingshou.engine import schema
 from qingshou.engine.book import Book
@@ -311,6 +314,8 @@ COMPUTE_STEPS: Final[tuple[Step, ...]] = (
     Compute(),
     ReadCollection(),
     EvaluatePromises(),
+    ScoreRisk(),  # the active collection model scores the day's delinquent borrowers (issue 8)
+    WatchBorrowers(),  # early warning: triggers, the early-warning score, the watch list (issue 8)
     PlanCollection(),
     ReadContactFacts(),
     CheckContacts(),
@@ -322,12 +327,15 @@ STORE_STEPS: Final[tuple[Step, ...]] = (
     ReplaceErrors(),
     WritePromises(),
     WriteCases(),
+    WriteRiskScores(),  # qs_risk_score of each kind scored today, replaced (issue 8)
+    WriteWatchList(),  # watch list entries opened / updated / closed (issue 8)
     RecallPlacements(),  # after the day's cases: a closed case's placement ends with it
     WatchPlans(),  # after the day's cases: a breached plan's event goes on the open case
     GuaranteeReminders(),  # guarantee periods (C7) entering their reminder window, on the open case
     MonitorCollateral(),  # after the day's cases: LTV rows; an event when a loan crosses the threshold
     RecordLegalReminders(),  # deadlines of legal cases entering their reminder window
     WriteActions(),
+    PlanDay(),  # the day's greedy vs optimised plan, when QINGSHOU_PLAN_EOD is on (issue 8)
     RequestFieldVisits(),
     StageNotices(),
 )

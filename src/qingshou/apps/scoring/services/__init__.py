@@ -1,0 +1,1 @@
+"""The scoring services: model versions, EOD scoring, history snapshots (issue 8)."""
