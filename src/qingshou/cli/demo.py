@@ -7,7 +7,9 @@ action plan with the compliance decision of every contact, the notices in the ou
 collection manager looks at first: the day's changes (newly delinquent, cured, rolled to a worse bucket),
 the day's action plan, a few rendered notices (an SMS as text, a letter as a PDF file in ``var/demo``),
 loans and balances by delinquency bucket and by five-category class (quoted by the domain, which the engine
-equals to the fen), and a few sample quotes.
+equals to the fen), and a few sample quotes. Then (``--risk``, on by default) issue 8's risk step
+(``cli.demo_risk``): months of history computed, the collection, early-warning and application scorecards
+trained and activated, the day re-run with them, the optimised plan, one credit assessment and a trial.
 
 The demo lives on a fixed day: unless ``QINGSHOU_TODAY`` is set, "today" is pinned to the morning after the
 demo day (the EOD of the demo day is the overnight run, and its notices are due that morning).
@@ -25,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qingshou.cli import EXIT_OK, EXIT_REJECTED, setup_django
 from qingshou.cli.cases import plan
 from qingshou.cli.demo_recovery import show_recovery
+from qingshou.cli.demo_risk import show_risk
 from qingshou.cli.eod import eod
 from qingshou.cli.init import init
 from qingshou.cli.load import load
@@ -54,9 +57,21 @@ SAMPLE_BUCKETS = ("M1", "M3", "M7+")
     help="Then create the demo users, give the open cases to the demo team and run the workbench.",
 )
 @click.option("--port", type=int, default=8000, show_default=True, help="Port of the workbench (--serve).")
+@click.option(
+    "--risk/--no-risk",
+    default=True,
+    help="Train the scorecards on computed history, re-run the day with them, plan, assess, trial (issue 8).",
+)
 @click.pass_context
 def demo(
-    ctx: click.Context, loans: int, seed: int, as_of: str, out: Path | None, serve: bool, port: int
+    ctx: click.Context,
+    loans: int,
+    seed: int,
+    as_of: str,
+    out: Path | None,
+    serve: bool,
+    port: int,
+    risk: bool,
 ) -> None:
     """Simulate a loan book, load it and show the overdue book at the end of AS_OF (``--serve``: then run
     the workbench over it on 127.0.0.1 with one demo user per role)."""
@@ -99,6 +114,10 @@ def demo(
         give_cases_to_the_demo_team(when.date())
         out_console.rule("[bold]8. 委外、诉讼、抵押、保证、核销 recovery beyond the phone (issue 6)")
         show_recovery(when.date())
+    if risk:
+        out_console.rule("[bold]9. 风险智能 scores, early warning, assessment, the optimised plan (issue 8)")
+        show_risk(ctx, when.date(), var_dir() / "demo")
+    if serve:
         ctx.invoke(serve_command, host="127.0.0.1", port=port, workers=2, dev=False)
 
 
