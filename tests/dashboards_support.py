@@ -17,6 +17,7 @@ from qingshou.analytics.contract import (
     Figure,
     Kind,
     MonthData,
+    Note,
     Recommendation,
     Table,
     check_table,
@@ -50,7 +51,7 @@ ROWS: Mapping[str, list[tuple[object, ...]]] = {
         (date(2025, 12, 1), 5_000_000, 4_000_000, 1_000_000, 0),
         (date(2026, 1, 1), 5_000_000, 4_500_000, 500_000, 900_000),
     ],
-    "pricing": [("A", 10, 0.01, 0.5, 0.005, 0.03, 0.02, 0.02, 0.075, "否")],
+    "pricing": [("A", 10, 0.01, 0.5, "0.005", "0.03", "0.02", "0.02", "0.0750", "0.0750", "approve")],
 }
 
 FIGURES = (
@@ -87,7 +88,7 @@ def month_data(sources: Sources) -> MonthData:
         figures=FIGURES,
         tables=tables,
         recommendations=(RECOMMENDATION,),
-        notes=("未提供准备金：拨备覆盖率不计算",),
+        notes=(Note("未提供准备金：拨备覆盖率不计算", "reserves not supplied: coverage not computed"),),
     )
 
 

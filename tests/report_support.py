@@ -28,7 +28,7 @@ API (import from a test module; ``tests/`` is on the path):
 Hand-built months (no database): ``contract_table(key, rows)`` — a contract ``Table`` from row dicts (columns
 left out are null; checked with ``check_table``); ``hand_month(figures=(), month_day=..., **rows_by_table)`` —
 a ``MonthData`` whose tables are the given ones and ``empty_table`` for every other key;
-``pricing_row(grade, rate, capped, pd_=…, loss=…)`` — one row of the ``pricing`` table.
+``pricing_row(grade, rate, decision, pd_=…, loss=…, required=…)`` — one row of the ``pricing`` table.
 
 Building it takes about 10–20 s on the shared machine (simulate once per session, then load + 4 EOD runs per
 module that uses it).
@@ -102,17 +102,21 @@ def hand_month(
 
 
 def pricing_row(
-    grade: str, rate: float, capped: str, pd_: float = 0.02, loss: float = 0.01
+    grade: str, rate: str, decision: str, pd_: float = 0.02, loss: str = "0.01", required: str | None = None
 ) -> dict[str, Any]:
-    """One row of the ``pricing`` table."""
+    """One row of the ``pricing`` table (rates as decimal strings; ``required`` defaults to ``rate``)."""
     return {
         "grade": grade,
         "loans": 100,
         "pd": pd_,
         "lgd": 0.5,
         "expected_loss_rate": loss,
+        "funding_rate": "0.03",
+        "operating_rate": "0.02",
+        "margin_rate": "0.02",
+        "required_rate": required or rate,
         "rate": rate,
-        "capped": capped,
+        "decision": decision,
     }
 
 

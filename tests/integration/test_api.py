@@ -520,6 +520,7 @@ def test_the_openapi_schema_lists_every_endpoint(book: Book) -> None:
         ("/api/actions", "get"),
         ("/api/cases/{case_id}/contacts", "post"),
         ("/api/assess", "post"),
+        ("/api/assess/{application_id}", "get"),
     }
     assert any(
         scheme.get("scheme") == "bearer" for scheme in schema["components"]["securitySchemes"].values()

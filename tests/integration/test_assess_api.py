@@ -6,15 +6,13 @@ strings), reason labels in Chinese by default and English on request, the stored
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from assessment_support import activate, applicant, body, trained
-from qingshou.apps.api.tokens import create_token
+from assessment_support import activate, applicant, bearer_caller, body, trained
 from qingshou.apps.assessment.models import Assessment
 from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.scoring.models import ScoreModel
@@ -29,22 +27,9 @@ URL = "/api/assess"
 
 @pytest.fixture
 def post(make_user: Any) -> Any:
-    """``post(role_or_None, body, **headers)`` with a token of a fresh user of that role."""
-    client = Client()
-    keys: dict[str, str] = {}
-
-    def send(role: str | None, payload: Any, **headers: str) -> Any:
-        extra: dict[str, Any] = {
-            f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()
-        }
-        if role is not None:
-            if role not in keys:
-                make_user(role, username=role)
-                keys[role] = create_token(role, "test").key
-            extra["HTTP_AUTHORIZATION"] = f"Bearer {keys[role]}"
-        return client.post(URL, json.dumps(payload), content_type="application/json", **extra)
-
-    return send
+    """``post(role_or_None, body, **headers)`` with a token of a user of that role named after it."""
+    send = bearer_caller(make_user)
+    return lambda role, payload, **headers: send("post", role, role or "", URL, payload, **headers)
 
 
 def test_without_a_token_is_401(post: Any) -> None:

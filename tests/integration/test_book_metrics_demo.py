@@ -75,4 +75,4 @@ def test_vintage_curves_never_fall_and_first_month_has_no_flows(
     assert (vintage["dpd30_ever_ratio"] >= vintage["dpd30_current_ratio"]).all()
     march = book_metrics(report_book.sources(report_book.months[0]))
     assert march.tables["roll_rates"].frame.is_empty()
-    assert any("no previous month-end" in note for note in march.notes)
+    assert any("no previous month-end" in note.en for note in march.notes)

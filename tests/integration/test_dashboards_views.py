@@ -240,6 +240,9 @@ def test_english_pages(book: Book, client_for: ClientFor) -> None:
     assert (
         "The M1 cure rate" in client.get(url("recommendations"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
+    overview = client.get(url("overview"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "reserves not supplied: coverage not computed" in overview  # the month's notes in English
+    assert "未提供准备金" not in overview
 
 
 def test_the_overview_embeds_every_chart_as_valid_json(book: Book, client_for: ClientFor) -> None:

@@ -25,6 +25,7 @@ from qingshou.apps.audit.models import AuditEvent
 from qingshou.apps.cases.models import Action
 from qingshou.apps.eod.models import LoanStatus
 from qingshou.apps.eod.services.run import run_eod
+from qingshou.apps.loans.models import Installment
 from qingshou.apps.notices.services.templates import load_default_templates
 from qingshou.apps.planning.models import PlanItem, PlanRun
 from qingshou.apps.planning.services import PlanSettings, candidates_of, plan_day
@@ -231,3 +232,58 @@ def test_only_risk_managers_and_admins_run_plans() -> None:
     readers = {role for role, names in ROLE_PERMISSIONS.items() if "planning.view_planrun" in names}
     assert runners == {Role.ADMIN, Role.RISK_MANAGER}
     assert readers == {Role.ADMIN, Role.RISK_MANAGER, Role.SUPERVISOR}
+
+
+PRE_DUE = """
+name: pre_due
+segments:
+  - name: all
+    paths:
+      - name: remind
+        steps:
+          - {day: -3, action: sms, template: reminder, priority: 30}
+          - {day: 1, every: 1, action: call, queue: early, priority: 60}
+"""
+
+
+def test_a_pre_due_reminder_is_valued_on_the_next_instalment_at_risk(
+    simulated_book: SimulatedBook, lake: Path
+) -> None:
+    """A current borrower owes nothing overdue: the reminder's value is P(miss) × the next instalment × the
+    SMS effect (the earliest instalment due over the borrower's loans) — P(miss) from the early-warning score when there is one, else the pre-due default."""
+    load_default_templates()
+    load_book(simulated_book(300, 11))
+    apply_strategy(PRE_DUE, by="test")
+    run_eod(BOOK_DAY)
+    reminders = list(Action.objects.filter(as_of=BOOK_DAY, action="sms", outcome="allow").order_by("id")[:2])
+    assert len(reminders) == 2, "the book has current borrowers due in three days"
+    warned, plain = reminders
+    RiskScore.objects.create(
+        borrower_id=warned.borrower_id,
+        kind="early_warning",
+        as_of=BOOK_DAY,
+        model_version=1,
+        points=480,
+        probability_ppm=200_000,
+    )
+    with Store(config.adbc_uri()) as store:
+        candidates = candidates_of(BOOK_DAY, store, PlanSettings(), lake=lake)
+
+    def next_instalment(borrower_id: str) -> int:
+        due = (
+            Installment.objects.filter(loan__borrower_id=borrower_id, due_date__gte=BOOK_DAY)
+            .order_by("due_date", "loan_id")
+            .first()
+        )
+        assert due is not None
+        return due.principal_due_fen + due.interest_due_fen + due.fee_due_fen
+
+    for action, ppm, source in ((warned, 200_000, "warning_score"), (plain, 30_000, "pre_due_default")):
+        row = candidates.filter(pl.col("candidate_id") == action.pk).row(0, named=True)
+        assert LoanStatus.objects.get(loan_id=action.loan_id).borrower_total_overdue_fen == 0
+        assert row["p_source"] == source
+        assert row["probability_ppm"] == ppm
+        assert (
+            row["value_fen"] == next_instalment(action.borrower_id) * ppm // 1_000_000 * 100_000 // 1_000_000
+        )
+        assert row["value_fen"] > 0

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from qingshou.analytics.contract import CHARTS, SECTION_TITLES, TABLES, Figure, Kind, MonthData
+from qingshou.analytics.contract import CHARTS, SECTION_TITLES, TABLES, Figure, Kind, MonthData, Note
 from qingshou.analytics.format import value_text
 from qingshou.analytics.recommend import recommend
 from qingshou.apps.reports.models import ReportRun
@@ -65,6 +65,8 @@ def shown(kind: Kind, value: Any) -> str:
         return value_text(kind, None)
     if kind is Kind.FEN:
         return value_text(kind, int(Decimal(str(value)) * 100))
+    if kind is Kind.RATE:
+        return value_text(kind, Decimal(str(value)))
     if isinstance(value, datetime):
         value = value.date()
     return value_text(kind, value)
@@ -125,9 +127,9 @@ def check_workbook(data: MonthData, sheets: dict[str, list[tuple[Any, ...]]], zh
     for key, spec in TABLES.items():
         assert list(sheets[key][0]) == [column.zh if zh else column.en for column in spec.columns]
         expected = [
-            tuple(pytest.approx(v, rel=1e-15) if isinstance(v, float) else v for v in row)
+            tuple(_expected(column.kind, v) for column, v in zip(spec.columns, row, strict=True))
             for row in data.tables[key].frame.iter_rows()
-        ]  # openpyxl writes floats with 16 significant digits; money and counts are exact
+        ]  # openpyxl writes floats with 16 significant digits; money, rates and counts are exact
         assert [
             tuple(_back(spec.columns[i].kind, v) for i, v in enumerate(row)) for row in sheets[key][1:]
         ] == expected, key
@@ -140,7 +142,7 @@ def check_pdf_numbers(data: MonthData, text: str, sheets: dict[str, list[tuple[A
     for key, table in data.tables.items():
         for row in table.frame.iter_rows():
             for column, value in zip(TABLES[key].columns, row, strict=True):
-                if column.kind in (Kind.FEN, Kind.RATIO, Kind.COUNT) and value is not None:
+                if column.kind in (Kind.FEN, Kind.RATIO, Kind.RATE, Kind.COUNT) and value is not None:
                     assert value_text(column.kind, value) in text, (key, column.name, value)
     for figure in data.figures:
         assert value_text(figure.kind, figure.value) in text, figure
@@ -155,10 +157,21 @@ def check_pdf_numbers(data: MonthData, text: str, sheets: dict[str, list[tuple[A
             assert number in values or any(fragment in sentence for sentence in sentences), (number, line)
 
 
+def _expected(kind: Kind, value: Any) -> Any:
+    """A contract value as the workbook must hold it (a rate's decimal string as its exact number)."""
+    if isinstance(value, float):
+        return pytest.approx(value, rel=1e-15)
+    if kind is Kind.RATE and value is not None:
+        return Decimal(value)
+    return value
+
+
 def _back(kind: Kind, value: Any) -> Any:
-    """A workbook value back in the contract's form (fen, date)."""
+    """A workbook value back in the contract's form (fen, date, a rate as an exact decimal)."""
     if value is None:
         return None
+    if kind is Kind.RATE:
+        return Decimal(str(value))
     if kind is Kind.FEN:
         assert isinstance(value, int | float)
         return int(Decimal(str(value)) * 100)
@@ -216,9 +229,16 @@ def hand_built() -> MonthData:
             }
             for m in range(1, 6)
         ],
-        pricing=[pricing_row("A", 0.08, "否"), pricing_row("E", 0.24, "是", pd_=0.4, loss=0.2)],
+        pricing=[
+            pricing_row("A", "0.0800", "approve"),
+            pricing_row("E", "0.2400", "decline", pd_=0.4, loss="0.2", required="0.2700"),
+        ],
     )
-    return replace(data, recommendations=recommend(data), notes=("未提供拨备：不计算拨备覆盖率。",))
+    return replace(
+        data,
+        recommendations=recommend(data),
+        notes=(Note("未提供拨备：不计算拨备覆盖率。", "reserves not supplied: coverage not computed."),),
+    )
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -230,15 +250,26 @@ def test_a_hand_built_month_renders_every_section_table_and_figure(tmp_path: Pat
     assert all(files[f"chart:{key}"].read_bytes().startswith(b"\x89PNG") for key in CHARTS)
     text = pdf_text(files["pdf"])
     html = files["html"].read_text(encoding="utf-8")
+    notes = [row[0] for row in workbook_rows(files["xlsx"])["notes"][1:]]
     if lang == "zh":
         assert "核心指标" in html
         assert "逾期贷款清收报告" in text
         assert "123.45%" not in text  # nothing invented: the coverage figure is 120.00%
         assert "120.00%" in text
+        assert "未提供拨备：不计算拨备覆盖率。" in text  # the note in the report's language only
+        assert "reserves not supplied" not in text + html
+        assert notes == ["未提供拨备：不计算拨备覆盖率。"]
     else:
         assert "Headline figures" in html
         assert "Overdue loan collection report" in text
         assert "核心指标" not in html
+        assert "reserves not supplied: coverage not computed." in text
+        assert notes == ["reserves not supplied: coverage not computed."]
+    # the pricing table's rates are exact decimals (C9), shown as percentages; the declined grade says so
+    pricing = load_workbook(files["xlsx"])["pricing"]
+    assert [Decimal(str(cell.value)) for cell in pricing["J"][1:]] == [Decimal("0.08"), Decimal("0.24")]
+    assert pricing["J2"].number_format == "0.00%"
+    assert ("拒绝（超出法定上限）" if lang == "zh" else "decline") in text
     # the workbook's money is exact yuan and formatted with two decimals; ratios are percentages
     sheet = load_workbook(files["xlsx"])["stock_by_bucket"]
     assert Decimal(str(sheet["C2"].value)) == Decimal("1000000.01")
@@ -286,6 +317,10 @@ def test_report_end_to_end(report_book: ReportBook, tmp_path: Path) -> None:
     assert run.recommendations == summary["recommendations"]
     data = replace(data, recommendations=_recommendations_in(files["xlsx"], data))
     check_report(data, files, "zh")
+    # the notes are in the report's language: 4 month-ends, so the PD is observed over 3 months
+    text = pdf_text(files["pdf"])
+    assert "违约概率（PD）仅基于 3 个月的历史观察（应为12个月）" in text
+    assert "PD observed" not in text
 
 
 def _recommendations_in(path: Path, data: MonthData) -> tuple[Any, ...]:
@@ -315,6 +350,8 @@ def test_report_in_english(report_book: ReportBook, tmp_path: Path) -> None:
     for _zh, en in SECTION_TITLES.values():
         assert en in text
     assert "Headline figures" in text
+    assert "PD observed over 2 month(s) of history (12 wanted)" in text
+    assert "违约概率" not in text
     assert ReportRun.objects.get().lang == "en"
 
 
@@ -344,3 +381,24 @@ def test_bad_input_is_refused(report_book: ReportBook, tmp_path: Path, args: lis
     assert result.exit_code == 2
     assert message in result.output
     assert not ReportRun.objects.exists()
+
+
+@pytest.mark.db
+@pytest.mark.django_db
+def test_unit_costs_from_the_settings_price_the_cost_to_collect(
+    report_book: ReportBook, settings: Any
+) -> None:
+    """``QINGSHOU_UNIT_COSTS``: a contact at 6.00 yuan and a visit at 200.00 (twice the defaults) make the
+    in-house staff time cost twice as much for the same contacts."""
+    from qingshou.apps.reports.services import month_data
+
+    def staff_fen() -> int:
+        data = month_data(report_book.sources(MONTH_ENDS[-1]), compare=False)
+        frame = data.tables["cost_to_collect"].frame
+        return int(frame.filter(frame["category"] == "人工（联系）")["cost_fen"][0])
+
+    settings.QINGSHOU_UNIT_COSTS = None
+    default = staff_fen()
+    assert default > 0
+    settings.QINGSHOU_UNIT_COSTS = {"contact": "6.00", "visit": "200.00"}
+    assert staff_fen() == 2 * default

@@ -174,19 +174,25 @@ def synthetic_set() -> TrainingSet:
     )
 
 
-def test_an_active_model_scores_current_borrowers(book: Path) -> None:
-    trained = scorecard.train(synthetic_set(), seed=1)
-    ScoreModel.objects.create(
+def activate_early_warning(data: TrainingSet) -> ScoreModel:
+    """A scorecard trained on ``data`` (seed 1), stored as the active early-warning model v1 (the SHA-256 is
+    not checked for this kind in EOD)."""
+    trained = scorecard.train(data, seed=1)
+    return ScoreModel.objects.create(
         kind="early_warning",
         version=1,
         status="active",
-        dataset="synthetic",
+        dataset=data.dataset,
         seed=1,
         rows=trained.rows,
         events=trained.events,
         artifact=trained.artifact,
         artifact_sha256="0" * 64,
     )
+
+
+def test_an_active_model_scores_current_borrowers(book: Path) -> None:
+    activate_early_warning(synthetic_set())
     run_eod(DAY)
     scores = RiskScore.objects.filter(kind="early_warning")
     assert scores.count() > 0
@@ -217,18 +223,7 @@ def test_dates_are_days(book: Path) -> None:
 def test_a_model_trained_on_other_features_is_left_out_and_the_rules_still_run(book: Path) -> None:
     from qingshou.risk.synthetic import synthetic_training_set
 
-    trained = scorecard.train(synthetic_training_set("early_warning", rows=600, event_is_good=False), seed=1)
-    ScoreModel.objects.create(
-        kind="early_warning",
-        version=1,
-        status="active",
-        dataset="synthetic",
-        seed=1,
-        rows=trained.rows,
-        events=trained.events,
-        artifact=trained.artifact,
-        artifact_sha256="0" * 64,
-    )
+    activate_early_warning(synthetic_training_set("early_warning", rows=600, event_is_good=False))
     result = run_eod(DAY)
     assert result.status == "succeeded"
     assert not RiskScore.objects.filter(kind="early_warning").exists()

@@ -21,6 +21,7 @@ off on 15 June, one new); every figure below is worked out by hand in the commen
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -30,6 +31,7 @@ from qingshou.analytics.book import BookFrames, label_zh, metrics_of
 from qingshou.analytics.contract import TABLES, Metrics, Table, check_table
 from qingshou.analytics.pricing import PricingParameters, pricing
 from qingshou.analytics.vintage import vintage
+from qingshou.domain.pricing import GradeBand, Lender, PricingError, PricingPolicy, price_grade
 
 MAY, JUNE = date(2025, 5, 31), date(2025, 6, 30)
 
@@ -288,11 +290,12 @@ def test_summary_figures_and_the_reserves_note(june: Metrics) -> None:
     assert figure(june, "npl_ratio") == pytest.approx(68000 / 733025)
     assert figure(june, "reference_provision_fen") == 44201
     assert not any(f.key == "provision_coverage" for f in june.figures)
-    assert any("reserves not supplied" in note for note in june.notes)
+    assert any("reserves not supplied" in note.en for note in june.notes)
+    assert any("未提供贷款损失准备" in note.zh for note in june.notes)
     with_reserves = metrics_of(book(reserves_fen=102000))
     assert figure(with_reserves, "provision_coverage") == pytest.approx(1.5)  # 102000 / 68000
     assert figure(with_reserves, "loan_provision_ratio") == pytest.approx(102000 / 733025)
-    assert not any("reserves not supplied" in note for note in with_reserves.notes)
+    assert not any("reserves not supplied" in note.en for note in with_reserves.notes)
 
 
 def test_stock_by_dimension_ratios(june: Metrics) -> None:
@@ -470,7 +473,8 @@ def test_first_month_has_no_flows_and_says_so() -> None:
     for key in ("roll_rates", "migration_rates", "flow_rates", "credit_loss"):
         assert metrics.tables[key].frame.is_empty()
         check_table(metrics.tables[key])
-    assert any("no previous month-end" in note for note in metrics.notes)
+    assert any("no previous month-end" in note.en for note in metrics.notes)
+    assert any("无上月末快照" in note.zh for note in metrics.notes)
 
 
 def test_empty_month_gives_empty_tables_and_null_ratios() -> None:
@@ -623,7 +627,10 @@ def test_pricing_pd_lgd_and_the_legal_cap() -> None:
     """Cohort at 2024-06-30 (dpd ≤ 90): P1 (A), P2 P3 (B), P5 (E); P4 already past 90 is left out. Defaulted
     later: P2 (2025-03-31, EAD 50000, 10000 paid after: the 5000 before and P5's payment on its default day do
     not count), P5 (EAD 10000, nothing after). With min_defaults 1: LGD B = 0.8, E = 1.0, A pooled
-    1 − 10000/60000. A: 0 + 7 % = 7 %; B: 0.5 × 0.8 + 7 % = 47 % > 24 % → capped; E: 107 % → capped."""
+    1 − 10000/60000. 12 months observed, so the annual PD is the PD (domain.pricing). Default policy (C4
+    licensed cap 24 %, funding 3 % + operating 2 % + margin 2 % = 7 %): A: 0 + 7 % = 0.0700, approve;
+    B: 0.5 × 0.8 = 0.40, required 0.4700 > 0.24 → decline, quoted at the cap 0.2400; E: 1 × 1 + 7 % = 1.0700
+    → decline. Rates are decimal strings (C9)."""
     parameters = PricingParameters(min_defaults=1)
     table = pricing(pricing_history(PRICING_HISTORY), SCORES, CASH, parameters)
     check_table(table)
@@ -632,27 +639,51 @@ def test_pricing_pd_lgd_and_the_legal_cap() -> None:
     assert grades["A"]["loans"] == 1
     assert grades["A"]["pd"] == 0.0
     assert grades["A"]["lgd"] == pytest.approx(1 - 10000 / 60000)
-    assert grades["A"]["rate"] == pytest.approx(0.07)
-    assert grades["A"]["capped"] == "no"
+    shown = ("expected_loss_rate", "funding_rate", "operating_rate", "margin_rate", "required_rate", "rate")
+    assert [grades["A"][name] for name in shown] == ["0.000000", "0.03", "0.02", "0.02", "0.0700", "0.0700"]
+    assert grades["A"]["decision"] == "approve"
     assert grades["B"]["loans"] == 2
     assert grades["B"]["pd"] == 0.5
     assert grades["B"]["lgd"] == pytest.approx(0.8)
-    assert grades["B"]["expected_loss_rate"] == pytest.approx(0.4)
-    assert grades["B"]["rate"] == 0.24
-    assert grades["B"]["capped"] == "yes"
-    assert grades["E"]["pd"] == 1.0
-    assert grades["E"]["lgd"] == 1.0
-    assert grades["E"]["rate"] == 0.24
-    assert grades["E"]["capped"] == "yes"
+    assert (grades["B"]["expected_loss_rate"], grades["B"]["required_rate"]) == ("0.400000", "0.4700")
+    assert (grades["B"]["rate"], grades["B"]["decision"]) == ("0.2400", "decline")
+    assert (grades["E"]["pd"], grades["E"]["lgd"]) == (1.0, 1.0)
+    assert (grades["E"]["required_rate"], grades["E"]["rate"], grades["E"]["decision"]) == (
+        "1.0700",
+        "0.2400",
+        "decline",
+    )
+
+
+def test_pricing_rate_equals_the_domain_rule() -> None:
+    """Every priced grade's rate is ``domain.pricing.price_grade`` of its PD and LGD (C4, C9): the table never
+    prices on its own."""
+    parameters = PricingParameters(min_defaults=1)
+    for row in rows(pricing(pricing_history(PRICING_HISTORY), SCORES, CASH, parameters)):
+        lgd = (
+            Decimal(1) - Decimal(10000) / Decimal(60000) if row["grade"] == "A" else Decimal(str(row["lgd"]))
+        )
+        price = price_grade(
+            GradeBand(str(row["grade"]), Decimal(str(row["pd"]))),
+            PricingPolicy(lgd=lgd),
+            term_months=12,
+        )
+        assert (row["required_rate"], row["rate"], row["decision"]) == (
+            str(price.required_rate),
+            str(price.annual_rate),
+            price.decision.value,
+        )
 
 
 def test_pricing_falls_back_to_the_default_lgd_and_needs_history() -> None:
-    """Fewer defaults than ``min_defaults`` (30 by default): LGD 45 %; one month-end only: no PD, no rate."""
-    table = pricing(pricing_history(PRICING_HISTORY), SCORES, CASH, PricingParameters(cap=0.5))
+    """Fewer defaults than ``min_defaults`` (30 by default): the policy's LGD 45 %; with a 50 % cap grade B
+    (PD 0.5) is 0.5 × 0.45 + 7 % = 0.2950, approved. One month-end only: no PD, no rate, no decision."""
+    wide = PricingParameters(policy=PricingPolicy(licensed_cap=Decimal("0.5")))
+    table = pricing(pricing_history(PRICING_HISTORY), SCORES, CASH, wide)
     grades = by(table, "grade")
     assert all(row["lgd"] == 0.45 for row in grades.values())
-    assert grades["B"]["rate"] == pytest.approx(0.5 * 0.45 + 0.07)
-    assert grades["B"]["capped"] == "no"
+    assert (grades["B"]["expected_loss_rate"], grades["B"]["rate"]) == ("0.225000", "0.2950")
+    assert grades["B"]["decision"] == "approve"
     single = pricing(
         pricing_history({date(2025, 6, 30): PRICING_HISTORY[date(2025, 6, 30)]}),
         SCORES,
@@ -660,7 +691,31 @@ def test_pricing_falls_back_to_the_default_lgd_and_needs_history() -> None:
         PricingParameters(),
     )
     check_table(single)
-    assert all(row["pd"] is None and row["rate"] is None and row["capped"] == "" for row in rows(single))
+    assert all(row["pd"] is None and row["rate"] is None and row["decision"] is None for row in rows(single))
+
+
+def test_pricing_annualises_a_pd_observed_over_fewer_months() -> None:
+    """History 2024-06-30 → 2025-03-31: 9 months. Grade B's PD 0.5 over 9 months is a one-year PD of
+    1 − 0.5^(12/9) = 1 − 0.396850 = 0.603150 (domain.pricing.annual_pd, constant hazard); × LGD 0.45 =
+    0.271417; + 7 % = 0.341417, rounded up to a basis point: 0.3415 (cap 50 %)."""
+    nine = {day: PRICING_HISTORY[day] for day in (date(2024, 6, 30), date(2025, 3, 31))}
+    wide = PricingParameters(policy=PricingPolicy(licensed_cap=Decimal("0.5")))
+    grades = by(pricing(pricing_history(nine), SCORES, CASH, wide), "grade")
+    assert grades["B"]["pd"] == 0.5
+    assert (grades["B"]["expected_loss_rate"], grades["B"]["required_rate"]) == ("0.271417", "0.3415")
+    assert (grades["B"]["rate"], grades["B"]["decision"]) == ("0.3415", "approve")
+
+
+def test_pricing_private_lender_cap_is_four_times_the_lpr() -> None:
+    """C4: a private lender's cap is 4 × the one-year LPR (0.03 → 0.12): grade A at 7 % is approved, grade B
+    (0.5 × 0.45 + 7 % = 0.2950) is declined and quoted at 0.1200; without the LPR the parameters are refused."""
+    private = PricingParameters(policy=PricingPolicy(lender=Lender.PRIVATE), lpr=Decimal("0.03"))
+    grades = by(pricing(pricing_history(PRICING_HISTORY), SCORES, CASH, private), "grade")
+    assert (grades["A"]["rate"], grades["A"]["decision"]) == ("0.0700", "approve")
+    assert (grades["B"]["required_rate"], grades["B"]["rate"]) == ("0.2950", "0.1200")
+    assert grades["B"]["decision"] == "decline"
+    with pytest.raises(PricingError, match="LPR"):
+        PricingParameters(policy=PricingPolicy(lender=Lender.PRIVATE))
 
 
 def test_grades_follow_the_configured_bands() -> None:

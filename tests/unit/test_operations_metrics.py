@@ -25,7 +25,7 @@ from qingshou.analytics import ops_frames as f
 from qingshou.analytics.contract import TABLES, Table, check_table
 from qingshou.analytics.operations import compute
 from qingshou.analytics.ops_contacts import wilson
-from qingshou.analytics.ops_frames import OpsFrames, OpsSettings, Period, frame_of
+from qingshou.analytics.ops_frames import OpsFrames, OpsSettings, Period, UnitCostError, frame_of
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 OPS_KEYS = ("ops_by_channel", "ops_by_path", "ops_by_team", "ops_by_collector", "ops_by_agency")
@@ -241,11 +241,16 @@ def test_wilson_interval_against_known_values() -> None:
 
 
 def test_champion_challenger(metrics) -> None:
-    # challenger: case 2 cured (1 / 1): Wilson low = 1 / (1 + z²); champion: cases 1 and 3, none cured
+    """Challenger: case 2 cured (1 / 1): Wilson low l₁ = 1 / (1 + z²), high 1; champion: cases 1 and 3, none
+    cured (0 / 2): low 0, high u₂ = (z² / 2) / (1 + z² / 2). The challenger's difference 1 − 0 = 1 with
+    Newcombe's interval L = 1 − √((1 − l₁)² + u₂²), U = 1 + √(0² + 0²) = 1; the champion row has none."""
     z2 = 1.959963984540054**2
+    low_1, high_2 = 1 / (1 + z2), (z2 / 2) / (1 + z2 / 2)
+    newcombe_low = 1 - ((1 - low_1) ** 2 + high_2**2) ** 0.5
+    assert round(newcombe_low, 6) == -0.030547  # l₁ = 0.206549, u₂ = 0.657620: the interval holds 0
     assert rows(metrics.tables["champion_challenger"]) == [
-        ("S", "challenger", 1, 1, 1.0, round(1 / (1 + z2), 6), 1.0, 20000),
-        ("S", "champion", 2, 0, 0.0, 0.0, round((z2 / 2) / (1 + z2 / 2), 6), 15000),
+        ("S", "challenger", 1, 1, 1.0, round(low_1, 6), 1.0, 20000, 1.0, round(newcombe_low, 6), 1.0),
+        ("S", "champion", 2, 0, 0.0, 0.0, round(high_2, 6), 15000, None, None, None),
     ]
 
 
@@ -306,10 +311,36 @@ def test_cost_to_collect_unit_prices_are_configurable() -> None:
     assert (settings.sms_fen, settings.letter_fen, settings.contact_fen) == (10, 800, 250)
     table = compute(june(), settings).tables["cost_to_collect"].frame
     assert table.filter(pl.col("category") == "人工（联系）")["cost_fen"][0] == 2 * 250 + 10000
-    with pytest.raises(TypeError):
+    with pytest.raises(UnitCostError, match=r"sms.*not a float"):
         OpsSettings.from_yuan(sms=0.1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="sms"):
         OpsSettings.from_yuan(sms="0.001")
+
+
+@pytest.mark.parametrize(
+    ("costs", "key", "reason"),
+    [
+        ({"sms": 0.05}, "sms", "not a float"),
+        ({"letter": "five"}, "letter", "not an amount in yuan"),
+        ({"visit": "-1"}, "visit", "non-negative"),
+        ({"email": "0.001"}, "email", "whole fen"),
+        ({"contact": None}, "contact", "decimal string"),
+        ({"fax": "1"}, "fax", "unknown unit cost"),
+    ],
+)
+def test_unit_costs_setting_refuses_floats_and_bad_values(costs: dict, key: str, reason: str) -> None:
+    """``QINGSHOU_UNIT_COSTS`` (C9: money never a float): a bad value is an error naming its key."""
+    with pytest.raises(UnitCostError, match=reason) as raised:
+        OpsSettings.from_unit_costs(costs)
+    assert raised.value.key == key
+
+
+def test_unit_costs_setting_overrides_the_defaults_key_by_key() -> None:
+    """Yuan as decimal strings (or whole yuan as int) → fen; keys left out keep their defaults."""
+    settings = OpsSettings.from_unit_costs({"sms": "0.08", "visit": 150, "letter": "4.5"})
+    assert (settings.sms_fen, settings.visit_fen, settings.letter_fen) == (8, 15000, 450)
+    assert (settings.email_fen, settings.contact_fen) == (1, 300)
+    assert OpsSettings.from_unit_costs(None) == OpsSettings()
 
 
 def test_operating_pressure(metrics) -> None:
@@ -376,7 +407,10 @@ def test_an_empty_month_gives_empty_tables_and_null_ratios() -> None:
     assert figures["rpc_rate"] is None
     assert figures["kept_rate"] is None
     assert figures["cost_to_collect_ratio"] is None
-    assert metrics.notes  # no previous snapshot: said so
+    assert [note.en for note in metrics.notes] == [  # no previous snapshot: said so, in both languages
+        "no previous month-end snapshot: recovery by bucket cohort and expected recoveries not computed"
+    ]
+    assert "无上月末快照" in metrics.notes[0].zh
 
 
 def test_a_team_filter_keeps_only_the_cases_of_the_team() -> None:

@@ -16,8 +16,10 @@ from qingshou.analytics.contract import (
     Recommendation,
 )
 from qingshou.analytics.format import value_text
+from qingshou.analytics.ops_contacts import with_differences
 from qingshou.analytics.recommend import DEFAULT_THRESHOLDS, UnknownThreshold, recommend
-from report_support import hand_month, pricing_row
+from qingshou.risk.evaluation import wilson
+from report_support import contract_table, hand_month, pricing_row
 
 MONTH = date(2026, 5, 1)
 
@@ -275,19 +277,31 @@ def test_cost_above_recovery() -> None:
 grade = pricing_row
 
 
-def test_pricing_and_a_capped_grade() -> None:
-    found = recommend(month(pricing=[grade("A", 0.08, "否"), grade("E", 0.24, "是", pd_=0.4, loss=0.2)]))
+def test_pricing_and_a_declined_grade() -> None:
+    """C4: grade E needs 27.00 % but the cap is 24.00 %: the domain declines it, so it is named as declined and
+    left out of the suggested rates (a declined grade has no price); A is priced at 8.00 %."""
+    found = recommend(
+        month(
+            pricing=[
+                grade("A", "0.0800", "approve"),
+                grade("E", "0.2400", "decline", pd_=0.4, loss="0.2", required="0.2700"),
+            ]
+        )
+    )
     assert keys(found) == ["policy_grade_capped", "risk_based_pricing"]
-    capped, pricing = found
-    assert capped.evidence[0].row == "E"
-    assert "40.00%" in capped.zh
-    assert "20.00%" in capped.zh
-    assert "24.00%" in capped.zh
-    assert [figure.value for figure in pricing.evidence] == [0.08, 0.24]
-    assert "8.00%" in pricing.zh
-    assert "24.00%" in pricing.en
+    declined, pricing = found
+    assert declined.evidence[0].row == "E"
+    for text in ("40.00%", "20.00%", "27.00%", "24.00%"):
+        assert text in declined.zh
+        assert text in declined.en
+    assert "拒绝" in declined.zh
+    assert "decline" in declined.en
+    assert [figure.value for figure in pricing.evidence] == ["0.0800"]
+    assert [figure.kind for figure in pricing.evidence] == [Kind.RATE]
+    assert "A 级 8.00%" in pricing.zh
+    assert "24.00%" not in pricing.en
     assert_justified(found)
-    assert keys(recommend(month(pricing=[grade("A", 0.08, "否")]))) == ["risk_based_pricing"]
+    assert keys(recommend(month(pricing=[grade("A", "0.0800", "approve")]))) == ["risk_based_pricing"]
 
 
 def test_priority_order_and_the_cap_per_rule() -> None:
@@ -298,7 +312,7 @@ def test_priority_order_and_the_cap_per_rule() -> None:
                 {"category": f"c{n}", "cost_fen": 100 * n, "recovered_fen": 10, "cost_ratio": 10.0 * n}
                 for n in range(1, 6)
             ],
-            pricing=[grade("A", 0.08, "no")],
+            pricing=[grade("A", "0.0800", "approve")],
         )
     )
     assert keys(found) == ["provision_coverage_low", *["cost_above_recovery"] * 3, "risk_based_pricing"]
@@ -316,39 +330,84 @@ def test_thresholds_are_configurable() -> None:
         recommend(data, thresholds={"fdp_max": 0.1})
 
 
-def arm(segment: str, name: str, cases: int, cure: float, low: float, high: float) -> dict[str, Any]:
+def arm(segment: str, name: str, cases: int, cured: int) -> dict[str, Any]:
+    """A ``champion_challenger`` row: the cure rate with its Wilson interval (``risk.evaluation.wilson``); the
+    difference columns are filled by ``with_differences`` as the operations metrics do."""
+    interval = wilson(cured, cases)
     return {
         "segment": segment,
         "arm": name,
         "cases": cases,
-        "cure_rate": cure,
-        "ci_low": low,
-        "ci_high": high,
+        "cured": cured,
+        "cure_rate": interval.estimate,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
     }
 
 
-def test_a_challenger_significantly_better_or_worse_than_the_champion() -> None:
-    found = recommend(
-        month(
-            champion_challenger=[
-                arm("早期", "champion", 200, 0.40, 0.33, 0.47),
-                arm("早期", "challenger-1", 200, 0.60, 0.53, 0.67),  # interval wholly above: promote
-                arm("早期", "challenger-2", 200, 0.45, 0.38, 0.52),  # overlaps: nothing
-                arm("晚期", "champion", 100, 0.30, 0.22, 0.40),
-                arm("晚期", "challenger-1", 100, 0.10, 0.05, 0.18),  # wholly below: stop
-                arm("晚期", "challenger-2", 5, 0.0, 0.0, 0.43),  # too few cases to judge
-            ]
-        )
+def arms(*rows: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows with each challenger's difference from its champion (``ops_contacts.with_differences``)."""
+    frame = contract_table("champion_challenger", list(rows)).frame
+    return with_differences(frame.drop("difference", "diff_low", "diff_high")).to_dicts()
+
+
+def test_a_challenger_wins_only_when_the_difference_interval_excludes_zero() -> None:
+    """Newcombe's interval of the difference (hand-worked, z = 1.959964):
+
+    - 早期: challenger-1 102 / 200 = 0.51 (Wilson 0.441186–0.578437) vs champion 80 / 200 = 0.40 (0.334606–
+      0.469163). The Wilson intervals overlap (0.441 < 0.469), yet d = 0.11, L = 0.11 − √(0.068814² +
+      0.069163²) = 0.012435 > 0, U = 0.11 + √(0.068437² + 0.065394²) = 0.204658: promote.
+    - 早期: challenger-2 90 / 200 = 0.45: d = 0.05, interval −0.046544–0.145242 holds 0: nothing.
+    - 晚期: challenger-1 15 / 100 = 0.15 (0.093060–0.232836) vs champion 30 / 100 = 0.30 (0.218949–0.395849):
+      d = −0.15, L = −0.15 − √(0.056940² + 0.095849²) = −0.261486, U = −0.15 + √(0.082836² + 0.081051²) =
+      −0.034108 < 0: stop.
+    - 晚期: challenger-2 has 5 cases (below ``min_loans``): not judged."""
+    rows = arms(
+        arm("早期", "champion", 200, 80),
+        arm("早期", "challenger-1", 200, 102),
+        arm("早期", "challenger-2", 200, 90),
+        arm("晚期", "champion", 100, 30),
+        arm("晚期", "challenger-1", 100, 15),
+        arm("晚期", "challenger-2", 5, 0),
     )
+    by_arm = {(row["segment"], row["arm"]): row for row in rows}
+    promoted = by_arm[("早期", "challenger-1")]
+    assert (promoted["diff_low"], promoted["diff_high"]) == (
+        pytest.approx(0.012435, abs=1e-6),
+        pytest.approx(0.204658, abs=1e-6),
+    )
+    assert promoted["ci_low"] < by_arm[("早期", "champion")]["ci_high"]  # the Wilson intervals overlap
+    stopped = by_arm[("晚期", "challenger-1")]
+    assert (stopped["diff_low"], stopped["diff_high"]) == (
+        pytest.approx(-0.261486, abs=1e-6),
+        pytest.approx(-0.034108, abs=1e-6),
+    )
+    assert by_arm[("早期", "champion")]["difference"] is None
+    found = recommend(month(champion_challenger=rows))
     assert keys(found) == ["challenger_differs", "challenger_differs"]
-    promote, stop = found
-    assert "challenger-1" in promote.zh
+    stop, promote = found  # the larger distance from 0 first: 3.41 points, then 1.24
     assert "升级为冠军" in promote.zh
     assert "promote" in promote.en
-    assert [figure.row for figure in promote.evidence] == ["早期 · challenger-1"] * 3 + [
-        "早期 · champion"
-    ] * 3
-    assert [figure.value for figure in promote.evidence] == [0.60, 0.53, 0.67, 0.40, 0.33, 0.47]
+    assert "1.24%–20.47%" in promote.zh
+    assert "11.00%" in promote.en
+    assert [figure.row for figure in promote.evidence] == ["早期 · challenger-1"] * 4 + ["早期 · champion"]
+    assert [figure.key.rsplit(".", 1)[1] for figure in promote.evidence] == [
+        "cure_rate",
+        "difference",
+        "diff_low",
+        "diff_high",
+        "cure_rate",
+    ]
     assert "停止" in stop.zh
-    assert "10.00%" in stop.zh
+    assert "-26.15%–-3.41%" in stop.en
+    assert promote.evidence[2].value == pytest.approx(0.012435, abs=1e-6)
     assert_justified(found)
+
+
+def test_no_challenger_verdict_without_a_champion_or_an_arm() -> None:
+    """A segment without a champion, and cases without an arm, get no difference and no recommendation."""
+    rows = arms(
+        arm("新客", "challenger-1", 200, 150), arm("未分配", "", 200, 10), arm("未分配", "x", 200, 190)
+    )
+    assert all(row["difference"] is None for row in rows)
+    assert recommend(month(champion_challenger=rows)) == ()

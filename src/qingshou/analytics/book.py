@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 import polars as pl
 
 from qingshou.analytics import flows, stock
-from qingshou.analytics.contract import Metrics, Table, empty_table
+from qingshou.analytics.contract import Metrics, Note, Table, empty_table
 from qingshou.analytics.pricing import PricingParameters, pricing
 from qingshou.analytics.sources import Sources
 from qingshou.analytics.vintage import vintage
@@ -193,12 +194,26 @@ def open_history(history: pl.DataFrame, writeoffs: pl.DataFrame) -> pl.DataFrame
     )
 
 
-def _flow_tables(frames: BookFrames, book: pl.DataFrame) -> tuple[dict[str, Table], tuple[str, ...]]:
+#: Without a previous month-end snapshot.
+NO_PREVIOUS_NOTE: Final = Note(
+    "无上月末快照：迁移率、迁徙率、入催/首逾/治愈率与信用损失未计算",
+    "no previous month-end snapshot: roll rates, migration rates, flow rates and credit loss not computed",
+)
+
+
+def pd_history_note(months: int) -> Note:
+    """The note of a PD observed over fewer than 12 months of history."""
+    return Note(
+        f"违约概率（PD）仅基于 {months} 个月的历史观察（应为12个月）",
+        f"PD observed over {months} month(s) of history (12 wanted)",
+    )
+
+
+def _flow_tables(frames: BookFrames, book: pl.DataFrame) -> tuple[dict[str, Table], tuple[Note, ...]]:
     """roll_rates, migration_rates, flow_rates and credit_loss (empty without a previous month-end)."""
     keys = ("roll_rates", "migration_rates", "flow_rates", "credit_loss")
     if frames.previous is None or frames.previous_as_of is None:
-        note = "no previous month-end snapshot: roll rates, migration rates, flow rates and credit loss not computed"
-        return {key: empty_table(key) for key in keys}, (note,)
+        return {key: empty_table(key) for key in keys}, (NO_PREVIOUS_NOTE,)
     before = stock.open_book(frames.previous, frames.writeoffs, frames.previous_as_of)
     moves = flows.transitions(before, book, frames.writeoffs, since=frames.previous_as_of)
     rolls = flows.roll_rates(moves)
@@ -247,7 +262,7 @@ def metrics_of(frames: BookFrames, parameters: PricingParameters | None = None) 
     figures, notes = stock.summary_figures(book, frames.reserves_fen)
     months = len(frames.history["as_of"].unique()) if frames.history.height else 0
     if months < 13:
-        notes += (f"PD observed over {max(months - 1, 0)} month(s) of history (12 wanted)",)
+        notes += (pd_history_note(max(months - 1, 0)),)
     return Metrics(tables=tables, figures=figures, notes=notes + flow_notes)
 
 
@@ -286,6 +301,8 @@ LABELS_ZH: dict[str, str] = {
     "yes": "是",
     "no": "否",
     "unscored": "无评分",
+    "approve": "准入",
+    "decline": "拒绝（超出法定上限）",
 }
 
 

@@ -11,9 +11,13 @@ Rules every producer keeps (tests check them with ``check_table``):
 - money is integer fen (``Int64``, column name ending ``_fen``); counts are ``Int64``; days are ``Int64``;
   ratios are ``Float64`` fractions (0.0123 = 1.23 %, rendered as percentages with two decimals), null when
   the denominator is zero — never NaN or infinity;
+- annual rates a lender charges (``Kind.RATE``: the pricing table) are decimal strings (``String``,
+  ``"0.0725"`` = 7.25 % a year; C9: ``Decimal`` in the domain, never float), built by ``domain.pricing``;
 - labels (bucket, class, product, …) are ``String``; months are ``Date`` (the first day of the month);
-- ``Figure.value`` is an ``int`` (fen, count, days) or a ``float`` ratio, or ``None`` when not computable,
-  and every figure names the table (and row) it can be traced to in the XLSX.
+- ``Figure.value`` is an ``int`` (fen, count, days), a ``float`` ratio or a decimal-string rate, or ``None``
+  when not computable, and every figure names the table (and row) it can be traced to in the XLSX;
+- notes (what could not be computed and why) are ``Note`` values in Chinese and English; the report and the
+  dashboards show the reader's language.
 
 Definitions of every metric, with formulas and sources, are in docs/metrics.md (the report's appendix shows
 the ``definition`` strings below; docs/metrics.md gives the formulas in full).
@@ -24,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Final
 
@@ -61,6 +66,7 @@ class Kind(StrEnum):
     DAYS = "days"  # Int64
     FEN = "fen"  # Int64 fen, shown as yuan with two decimals
     RATIO = "ratio"  # Float64 fraction, shown as a percentage with two decimals
+    RATE = "rate"  # String decimal fraction ("0.0725"), an annual rate (C9), shown as a percentage
 
 
 DTYPES: Final[Mapping[Kind, pl.DataType]] = {
@@ -71,6 +77,7 @@ DTYPES: Final[Mapping[Kind, pl.DataType]] = {
     Kind.DAYS: pl.Int64(),
     Kind.FEN: pl.Int64(),
     Kind.RATIO: pl.Float64(),
+    Kind.RATE: pl.String(),
 }
 
 
@@ -111,7 +118,7 @@ class Figure:
     zh: str
     en: str
     kind: Kind
-    value: int | float | None
+    value: int | float | str | None
     table: str  # the TABLES key it is traced to
     row: str = ""  # the row label in that table, when one row
 
@@ -128,12 +135,24 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A remark on the month's figures (what was not computed and why), in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """The note in ``lang`` (``zh`` / ``en``)."""
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True, slots=True)
 class Metrics:
     """What one metric module produces: some of the month's tables and headline figures."""
 
     tables: Mapping[str, Table]
     figures: tuple[Figure, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +166,7 @@ class MonthData:
     figures: tuple[Figure, ...]
     tables: Mapping[str, Table]
     recommendations: tuple[Recommendation, ...] = ()
-    notes: tuple[str, ...] = field(default=())  # e.g. "reserves not supplied: coverage not computed"
+    notes: tuple[Note, ...] = field(default=())  # e.g. reserves not supplied: coverage not computed
 
 
 def _c(name: str, kind: Kind, zh: str, en: str) -> Column:
@@ -376,10 +395,16 @@ TABLES: Final[Mapping[str, TableSpec]] = {
                 _c("ci_low", Kind.RATIO, "95%置信下限", "95 % CI low"),
                 _c("ci_high", Kind.RATIO, "95%置信上限", "95 % CI high"),
                 _c("collected_fen", Kind.FEN, "回收金额", "amount collected"),
+                _c("difference", Kind.RATIO, "与冠军治愈率之差", "difference vs champion"),
+                _c("diff_low", Kind.RATIO, "差值95%下限", "difference 95 % CI low"),
+                _c("diff_high", Kind.RATIO, "差值95%上限", "difference 95 % CI high"),
             ),
-            "当月在案案件按客群与组别的治愈率（月末不再逾期），Wilson 95% 置信区间。",
+            "当月在案案件按客群与组别的治愈率（月末不再逾期），Wilson 95% 置信区间；挑战者行另列其治愈率减去同客群冠军"
+            "治愈率之差及 Newcombe 95% 置信区间（两组为不同借款人），区间不含 0 才视为显著。",
             "Cure rate (no longer delinquent at month-end) of the month's cases by segment and arm, with a "
-            "Wilson 95 % confidence interval.",
+            "Wilson 95 % confidence interval; a challenger's row also gives its cure rate minus the segment's "
+            "champion's with Newcombe's 95 % interval (different borrowers in each arm) — significant only when "
+            "the interval excludes 0.",
         ),
         _spec(
             "plan_vs_strategy",
@@ -513,17 +538,22 @@ TABLES: Final[Mapping[str, TableSpec]] = {
                 _c("loans", Kind.COUNT, "笔数", "loans"),
                 _c("pd", Kind.RATIO, "违约概率", "probability of default"),
                 _c("lgd", Kind.RATIO, "违约损失率", "loss given default"),
-                _c("expected_loss_rate", Kind.RATIO, "预期损失率", "expected loss rate"),
-                _c("funding_rate", Kind.RATIO, "资金成本", "funding cost"),
-                _c("operating_rate", Kind.RATIO, "运营成本", "operating cost"),
-                _c("margin_rate", Kind.RATIO, "目标利润", "target margin"),
-                _c("rate", Kind.RATIO, "建议年利率", "suggested annual rate"),
-                _c("capped", Kind.LABEL, "是否受上限约束", "capped by the legal limit"),
+                _c("expected_loss_rate", Kind.RATE, "预期损失率", "expected loss rate"),
+                _c("funding_rate", Kind.RATE, "资金成本", "funding cost"),
+                _c("operating_rate", Kind.RATE, "运营成本", "operating cost"),
+                _c("margin_rate", Kind.RATE, "目标利润", "target margin"),
+                _c("required_rate", Kind.RATE, "覆盖成本所需利率", "required rate"),
+                _c("rate", Kind.RATE, "建议年利率", "suggested annual rate"),
+                _c("decision", Kind.LABEL, "决定", "decision"),
             ),
-            "按借款人信用分等级：PD = 12个月内进入逾期90+的比例，LGD = 1 − 回收率；建议利率 = 预期损失 + 资金 + 运营 + 利润，"
-            "不超过约定的法定上限。",
-            "By borrower credit-score grade: PD = share reaching DPD90+ within 12 months, LGD = 1 − recovery rate; "
-            "rate = expected loss + funding + operating cost + margin, within the legal cap.",
+            "按借款人信用分等级：PD = 观察期（最长12个月）内进入逾期90+的比例，LGD = 1 − 回收率；预期损失 = 年化PD × LGD"
+            "（观察不足12个月时按恒定风险率年化）；所需利率 = 预期损失 + 资金 + 运营 + 利润，向上取整到1个基点；超过法定上限"
+            "（C4）的等级拒绝准入，报价不超过上限。",
+            "By borrower credit-score grade: PD = share reaching DPD90+ over the observed history (up to 12 "
+            "months), LGD = 1 − recovery rate; expected loss = annual PD × LGD (annualised at a constant hazard "
+            "when fewer than 12 months are observed); required rate = expected loss + funding + operating cost + "
+            "margin, rounded up to a basis point; a grade whose required rate exceeds the legal cap (C4) is "
+            "declined and its quote never exceeds the cap.",
         ),
     )
 }
@@ -622,6 +652,18 @@ def check_table(table: Table) -> None:
             values = table.frame[column.name]
             if bool(values.is_nan().any()) or bool(values.is_infinite().any()):
                 raise ValueError(f"table {table.key}: column {column.name} has NaN or infinity (use null)")
+        if column.kind is Kind.RATE:
+            _check_rates(table.key, column.name, table.frame[column.name].drop_nulls().to_list())
+
+
+def _check_rates(key: str, name: str, values: list[str]) -> None:
+    for value in values:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"table {key}: column {name} has {value!r}, not a decimal string") from None
+        if not number.is_finite():
+            raise ValueError(f"table {key}: column {name} has {value!r}, not a finite rate")
 
 
 def empty_table(key: str) -> Table:

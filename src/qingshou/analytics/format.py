@@ -1,7 +1,9 @@
 """How the report and the dashboards show a value of a contract column (zh-CN by default, English available).
 
 Money is fen shown as yuan with thousands separators and two decimals (``12,345.60``; ``¥`` is the column
-header's business, not the cell's), ratios as percentages with two decimals (``1.23%``), counts and days as
+header's business, not the cell's), ratios as percentages with two decimals (``1.23%``), annual rates (decimal
+strings, ``"0.0725"``) as percentages with two decimals computed exactly in ``Decimal`` (``7.25%``; a rate in
+basis points shows exactly), counts and days as
 integers with separators, months as ``2026-11`` (zh and en alike: the report is read in China), null as ``—``.
 The same function formats the PDF text and the HTML, so a figure reads the same everywhere (the tests compare
 the PDF's text with the metrics through it).
@@ -33,6 +35,12 @@ def percent(ratio: float) -> str:
     return f"{value:,}%"
 
 
+def rate_percent(rate: str | Decimal) -> str:
+    """``"0.0725"`` → ``7.25%`` (exact ``Decimal`` arithmetic, half-up to two decimals of a per cent)."""
+    value = (Decimal(str(rate)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:,}%"
+
+
 def label_text(value: str, lang: str = "zh") -> str:
     """A label cell in the reader's language. The book's tables write codes (``special_mention``, ``fpd``,
     ``cure_M1``, ``yes``) named in Chinese by ``book.label_zh``; the operations tables write Chinese labels
@@ -51,6 +59,11 @@ def label_text(value: str, lang: str = "zh") -> str:
 
 #: The language labels are shown in (``zh`` / ``en``): set for a rendering with ``language``.
 _LANGUAGE: ContextVar[str] = ContextVar("qingshou_report_language", default="zh")
+
+
+def current_language() -> str:
+    """The language of the enclosing ``language`` block (``zh`` outside any)."""
+    return _LANGUAGE.get()
 
 
 @contextmanager
@@ -73,6 +86,8 @@ def value_text(kind: Kind, value: object) -> str:
         return yuan(int(value))  # type: ignore[call-overload]
     if kind is Kind.RATIO:
         return percent(float(value))  # type: ignore[arg-type]
+    if kind is Kind.RATE and isinstance(value, str | Decimal):
+        return rate_percent(value)
     if kind in (Kind.COUNT, Kind.DAYS):
         return f"{int(value):,}"  # type: ignore[call-overload]
     if kind is Kind.MONTH and isinstance(value, date):

@@ -9,8 +9,12 @@ produce every table of the contract exactly once and in its shape, then derives 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from qingshou.analytics import book, operations, ops_plan, recommend
 from qingshou.analytics.contract import TABLES, MonthData, Table, check_table
+from qingshou.analytics.ops_frames import OpsSettings
+from qingshou.analytics.pricing import PricingParameters
 from qingshou.analytics.sources import Sources
 
 
@@ -18,11 +22,21 @@ class IncompleteMonth(RuntimeError):
     """The metric modules did not produce the contract's tables exactly once (a programming error)."""
 
 
-def build_month(sources: Sources) -> MonthData:
-    """The ``MonthData`` of ``sources.month``."""
+@dataclass(frozen=True, slots=True)
+class MonthSettings:
+    """What the apps configure: the operations' unit costs (``QINGSHOU_UNIT_COSTS``) and the pricing policy
+    (``QINGSHOU_PRICING``); the defaults when built without Django."""
+
+    ops: OpsSettings = field(default_factory=OpsSettings)
+    pricing: PricingParameters = field(default_factory=PricingParameters)
+
+
+def build_month(sources: Sources, settings: MonthSettings | None = None) -> MonthData:
+    """The ``MonthData`` of ``sources.month`` (``settings``: the defaults when ``None``)."""
+    chosen = settings or MonthSettings()
     parts = (
-        book.book_metrics(sources),
-        operations.operations_metrics(sources),
+        book.book_metrics(sources, chosen.pricing),
+        operations.operations_metrics(sources, chosen.ops),
         ops_plan.plan_metrics(sources),
     )
     tables: dict[str, Table] = {}

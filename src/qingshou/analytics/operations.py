@@ -17,10 +17,16 @@ from typing import Final
 import polars as pl
 
 from qingshou.analytics import ops_contacts, ops_impact
-from qingshou.analytics.contract import Figure, Kind, Metrics, Table
+from qingshou.analytics.contract import Figure, Kind, Metrics, Note, Table
 from qingshou.analytics.ops_frames import OpsFrames, OpsSettings
 from qingshou.analytics.ops_read import read_frames
 from qingshou.analytics.sources import Sources
+
+#: Without a previous month-end snapshot.
+NO_PREVIOUS_NOTE: Final = Note(
+    "无上月末快照：按入催阶段的回收率与预计回收未计算",
+    "no previous month-end snapshot: recovery by bucket cohort and expected recoveries not computed",
+)
 
 #: The summary figures this module adds (key, Chinese, English).
 FIGURES: Final = (
@@ -127,9 +133,5 @@ def compute(frames: OpsFrames, settings: OpsSettings | None = None) -> Metrics:
         "cost_to_collect": ops_impact.cost_to_collect(frames, contacts, payments, chosen),
         "operating_pressure": ops_impact.operating_pressure(frames, contacts, chosen),
     }
-    notes = []
-    if frames.previous() is None:
-        notes.append(
-            "no previous month-end snapshot: recovery by bucket cohort and expected recoveries not computed"
-        )
+    notes = [] if frames.previous() is not None else [NO_PREVIOUS_NOTE]
     return Metrics(tables=tables, figures=figures(tables, ops_contacts.totals(all_facts)), notes=tuple(notes))

@@ -1,7 +1,7 @@
 """What collection did in the month, and what it achieved: contacts, right-party contacts, promises, kept
 promises and cash collected — by contact channel, treatment path and arm, team, collector and agency — and
-champion vs challenger cure rates with a Wilson interval (issue 7, docs/metrics.md "Collection operations and
-impact").
+champion vs challenger cure rates with a Wilson interval and each challenger's difference from the champion
+with Newcombe's interval (issues 7 and 8, docs/metrics.md "Collection operations and impact").
 
 Every fact of the month (a contact that happened, a promise taken, a promise falling due, a cash payment) is
 attributed once (``facts``), then each table is one ``group_by`` of the facts by its label. Attribution:
@@ -26,6 +26,7 @@ import polars as pl
 
 from qingshou.analytics.contract import DTYPES, TABLES, Table
 from qingshou.analytics.ops_frames import OpsFrames, OpsSettings
+from qingshou.risk.evaluation import arm_differences
 
 #: Contact channels as the report shows them; ``NO_CONTACT`` is cash with no contact in the window.
 CHANNEL_LABELS: Final = {
@@ -405,7 +406,7 @@ def champion_challenger(frames: OpsFrames, payments: pl.DataFrame) -> Table:
         payments.filter(pl.col("case_id").is_not_null()).group_by("case_id").agg(pl.col("amount_fen").sum())
     )
     low, high = wilson_exprs("cured", "cases")
-    frame = (
+    arms = (
         cases.join(cash, on="case_id", how="left")
         .with_columns(
             pl.col("segment").fill_null("").replace("", UNASSIGNED).alias("segment"),
@@ -429,4 +430,13 @@ def champion_challenger(frames: OpsFrames, payments: pl.DataFrame) -> Table:
             "collected_fen",
         )
     )
-    return Table("champion_challenger", _typed("champion_challenger", frame))
+    return Table("champion_challenger", _typed("champion_challenger", with_differences(arms)))
+
+
+def with_differences(arms: pl.DataFrame) -> pl.DataFrame:
+    """``arms`` (segment, arm, cases, cured, …) plus each challenger's ``difference`` in cure rate against its
+    segment's champion and Newcombe's 95 % interval ``diff_low`` – ``diff_high`` (``risk.evaluation
+    .arm_differences``); null on champion rows, on rows without an arm and in segments without a champion."""
+    named = arms.filter(pl.col("arm") != "").select("segment", "arm", "cases", "cured")
+    differences = arm_differences(named).select("segment", "arm", "difference", "diff_low", "diff_high")
+    return arms.join(differences, on=["segment", "arm"], how="left", maintain_order="left")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import polars as pl
@@ -163,9 +163,47 @@ def empty(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=dict(schema))
 
 
+#: The unit costs ``QINGSHOU_UNIT_COSTS`` may set (yuan), by key: the ``OpsSettings`` field each one sets.
+UNIT_COSTS: Final[Mapping[str, str]] = {
+    "sms": "sms_fen",
+    "letter": "letter_fen",
+    "email": "email_fen",
+    "contact": "contact_fen",
+    "visit": "visit_fen",
+}
+
+
+class UnitCostError(ValueError):
+    """A unit cost that is not a non-negative amount of yuan in whole fen given as a decimal string (C9); the
+    message and ``key`` name the cost."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.reason = message
+
+
+def unit_cost_fen(key: str, value: object) -> int:
+    """A unit cost in yuan (``"0.05"``, a decimal string or an int) as fen; ``UnitCostError`` for a float, a
+    non-number, a negative amount or a fraction of a fen."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        kind = "a float" if isinstance(value, float) else type(value).__name__
+        raise UnitCostError(
+            key, f'give the cost in yuan as a decimal string (e.g. "0.05"), not {kind} {value!r}'
+        )
+    try:
+        amount = Decimal(str(value).strip()) * 100
+    except InvalidOperation:
+        raise UnitCostError(key, f"{value!r} is not an amount in yuan") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.to_integral_value():
+        raise UnitCostError(key, f"{value!r} is not a non-negative amount in whole fen")
+    return int(amount)
+
+
 @dataclass(frozen=True, slots=True)
 class OpsSettings:
-    """Unit prices and rules (configurable; defaults below, docs/metrics.md)."""
+    """Unit prices and rules (configurable: ``QINGSHOU_UNIT_COSTS`` sets the unit prices; defaults below,
+    docs/metrics.md)."""
 
     sms_fen: int = 5  # one SMS sent: 0.05 yuan
     letter_fen: int = 500  # one letter posted: 5.00 yuan
@@ -179,14 +217,21 @@ class OpsSettings:
     @classmethod
     def from_yuan(cls, **prices: str | Decimal) -> OpsSettings:
         """Settings with unit prices given in yuan as decimal strings (``sms="0.05"``), never floats."""
+        return cls.from_unit_costs(prices)
+
+    @classmethod
+    def from_unit_costs(cls, costs: Mapping[str, object] | None) -> OpsSettings:
+        """Settings from a ``QINGSHOU_UNIT_COSTS`` mapping (``{"sms": "0.05", …}``, keys of ``UNIT_COSTS``,
+        any left out keeps its default); ``UnitCostError`` names an unknown key or a bad value."""
+        if costs is None:
+            return cls()
+        if not isinstance(costs, Mapping):
+            raise UnitCostError("QINGSHOU_UNIT_COSTS", f"must be a mapping of cost to yuan, got {costs!r}")
         fen: dict[str, int] = {}
-        for name, value in prices.items():
-            if isinstance(value, float):
-                raise TypeError(f"{name}: give the price as a decimal string, not a float")
-            amount = Decimal(value) * 100
-            if amount != amount.to_integral_value() or amount < 0:
-                raise ValueError(f"{name}: {value!r} is not a non-negative amount in whole fen")
-            fen[f"{name}_fen"] = int(amount)
+        for key, value in costs.items():
+            if key not in UNIT_COSTS:
+                raise UnitCostError(str(key), f"unknown unit cost (known: {', '.join(UNIT_COSTS)})")
+            fen[UNIT_COSTS[key]] = unit_cost_fen(key, value)
         return cls(**fen)
 
 

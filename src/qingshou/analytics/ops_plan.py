@@ -15,7 +15,7 @@ from typing import Final
 
 import polars as pl
 
-from qingshou.analytics.contract import DTYPES, TABLES, Metrics, Table
+from qingshou.analytics.contract import DTYPES, TABLES, Metrics, Note, Table
 from qingshou.analytics.sources import Sources, month_end
 
 KEY: Final = "plan_vs_strategy"
@@ -32,7 +32,10 @@ RUNS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "bound_fen": pl.Int64(),
 }
 
-NO_RUNS_NOTE: Final = "plan vs strategy: no daily plan was run in the month (qingshou plan run --day D)"
+NO_RUNS_NOTE: Final = Note(
+    "优化计划与策略计划对比：本月未运行每日计划（qingshou plan run --day D）",
+    "plan vs strategy: no daily plan was run in the month (qingshou plan run --day D)",
+)
 
 
 def _schema() -> dict[str, pl.DataType]:

@@ -19,8 +19,8 @@ Rules (priority 1 = most urgent; within a priority the larger excess over the th
 4. ``roll_forward_high`` — ``roll_rates``: a bucket's rate of rolling one bucket worse above the maximum.
 5. ``agency_below_peers`` — ``ops_by_agency``: an agency's right-party contact or kept rate below a share of
    the median of the other agencies.
-5. ``challenger_differs`` — ``champion_challenger``: in a segment, a challenger arm whose cure rate's 95 %
-   interval lies wholly above (promote it) or below (stop it) the champion's.
+5. ``challenger_differs`` — ``champion_challenger``: in a segment, a challenger arm whose difference in cure
+   rate against the champion has a Newcombe 95 % interval wholly above 0 (promote it) or below 0 (stop it).
 6. ``dimension_high_risk`` — ``stock_by_channel`` / ``stock_by_product``: a channel or product whose DPD30+
    ratio is a multiple of the whole book's (and above a floor).
 6. ``fpd_high`` / ``entry_rate_high`` — ``flow_rates``: first-payment default or entry rate above the maximum.
@@ -29,9 +29,9 @@ Rules (priority 1 = most urgent; within a priority the larger excess over the th
 7. ``cost_above_recovery`` — ``cost_to_collect``: a cost category costing more than it recovered.
 7. ``optimised_plan_gain`` — ``plan_vs_strategy``: over the month's planned days, the optimised plan's expected
    net recovery above the strategy's plan's by at least the threshold share, at the same capacity.
-8. ``policy_grade_capped`` — ``pricing``: a risk grade whose risk-based rate is capped by the legal limit
-   (the rate cannot cover its expected loss and costs: tighten the grade's admission).
-9. ``risk_based_pricing`` — ``pricing``: the suggested rate of every grade (refer to the pricing table).
+8. ``policy_grade_capped`` — ``pricing``: a risk grade the domain rule declines (its required rate is above
+   the legal cap, C4: it cannot cover its expected loss and costs — decline or tighten the grade's admission).
+9. ``risk_based_pricing`` — ``pricing``: the suggested rate of every approved grade (the pricing table).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import polars as pl
 
 from qingshou.analytics.contract import TABLES, Figure, Kind, MonthData, Recommendation
 from qingshou.analytics.format import value_text
+from qingshou.domain.pricing import Decision
 
 #: Every threshold of the rules (fractions for ratios; counts for minimums).
 DEFAULT_THRESHOLDS: Final[Mapping[str, float]] = {
@@ -89,8 +90,9 @@ PRIORITIES: Final[Mapping[str, int]] = {
     "risk_based_pricing": 9,
 }
 
-#: ``capped`` values of the pricing table that mean "capped by the legal limit".
-CAPPED_VALUES: Final = frozenset({"yes", "true", "1", "y", "capped", "是"})
+#: ``decision`` values of the pricing table (``domain.pricing.Decision``).
+APPROVE: Final = Decision.APPROVE.value
+DECLINE: Final = Decision.DECLINE.value
 #: Next-worse bucket of each bucket (C3).
 NEXT_BUCKET: Final[Mapping[str, str]] = {
     "M0": "M1",
@@ -174,7 +176,7 @@ def _column(table: str, name: str) -> tuple[str, str, Kind]:
     raise KeyError(f"table {table} has no column {name}")
 
 
-def _cell(table: str, column: str, row: str, value: int | float | None, key: str = "") -> Figure:
+def _cell(table: str, column: str, row: str, value: int | float | str | None, key: str = "") -> Figure:
     """The figure of one cell: ``table`` / ``row`` / ``column``."""
     zh, en, kind = _column(table, column)
     label_zh = f"{TABLES[table].zh}·{row}·{zh}" if row else f"{TABLES[table].zh}·{zh}"
@@ -201,9 +203,10 @@ def _provision_coverage(context: _Context) -> list[_Finding]:
     floor = context.limit("provision_coverage_min")
     found: list[_Finding] = []
     for figure in context.data.figures:
-        if figure.key != "provision_coverage" or figure.value is None or figure.value >= floor:
+        coverage = _ratio(figure.value)
+        if figure.key != "provision_coverage" or coverage is None or coverage >= floor:
             continue
-        value = _t(Kind.RATIO, figure.value)
+        value = _t(Kind.RATIO, coverage)
         need = _t(Kind.RATIO, floor)
         found.append(
             _finding(
@@ -212,7 +215,7 @@ def _provision_coverage(context: _Context) -> list[_Finding]:
                 f"Provision coverage is {value}, below the regulatory {need}: add provisions or speed up the "
                 "disposal of non-performing loans.",
                 (figure,),
-                floor - float(figure.value),
+                floor - coverage,
             )
         )
     return found
@@ -426,15 +429,14 @@ def _agency_finding(agency: str, column: str, rate: float, middle: float, peers:
 CHAMPION: Final = "champion"
 
 
-def _arm_figures(segment: str, row: Mapping[str, Any]) -> tuple[Figure, ...]:
+def _arm_figures(segment: str, row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[Figure, ...]:
     label = f"{segment} · {row['arm']}"
-    return tuple(
-        _cell("champion_challenger", column, label, row[column])
-        for column in ("cure_rate", "ci_low", "ci_high")
-    )
+    return tuple(_cell("champion_challenger", column, label, row[column]) for column in columns)
 
 
 def _challenger(context: _Context) -> list[_Finding]:
+    """A challenger differs from its segment's champion when Newcombe's 95 % interval of the difference in
+    cure rate excludes 0 (both arms with at least ``min_loans`` cases)."""
     rows = [row for row in context.rows("champion_challenger") if (row["cases"] or 0) >= context.min_loans]
     champions = {row["segment"]: row for row in rows if row["arm"] == CHAMPION}
     found: list[_Finding] = []
@@ -442,18 +444,13 @@ def _challenger(context: _Context) -> list[_Finding]:
         champion = champions.get(row["segment"])
         if row["arm"] == CHAMPION or champion is None:
             continue
-        low, high = _ratio(row["ci_low"]), _ratio(row["ci_high"])
-        best_low, best_high = _ratio(champion["ci_low"]), _ratio(champion["ci_high"])
-        if low is None or high is None or best_low is None or best_high is None:
+        low, high = _ratio(row["diff_low"]), _ratio(row["diff_high"])
+        if low is None or high is None:
             continue
-        if low > best_high:
-            found.append(
-                _challenger_finding(str(row["segment"]), row, champion, better=True, gap=low - best_high)
-            )
-        elif high < best_low:
-            found.append(
-                _challenger_finding(str(row["segment"]), row, champion, better=False, gap=best_low - high)
-            )
+        if low > 0:
+            found.append(_challenger_finding(str(row["segment"]), row, champion, better=True, gap=low))
+        elif high < 0:
+            found.append(_challenger_finding(str(row["segment"]), row, champion, better=False, gap=-high))
     return found
 
 
@@ -461,27 +458,32 @@ def _challenger_finding(
     segment: str, row: Mapping[str, Any], champion: Mapping[str, Any], *, better: bool, gap: float
 ) -> _Finding:
     arm = str(row["arm"])
-    mine = f"{_t(Kind.RATIO, row['cure_rate'])}（95%区间 {_t(Kind.RATIO, row['ci_low'])}–{_t(Kind.RATIO, row['ci_high'])}）"
-    theirs = (
-        f"{_t(Kind.RATIO, champion['cure_rate'])}（95%区间 {_t(Kind.RATIO, champion['ci_low'])}–"
-        f"{_t(Kind.RATIO, champion['ci_high'])}）"
-    )
-    mine_en = f"{_t(Kind.RATIO, row['cure_rate'])} (95 % CI {_t(Kind.RATIO, row['ci_low'])}–{_t(Kind.RATIO, row['ci_high'])})"
-    theirs_en = (
-        f"{_t(Kind.RATIO, champion['cure_rate'])} (95 % CI {_t(Kind.RATIO, champion['ci_low'])}–"
-        f"{_t(Kind.RATIO, champion['ci_high'])})"
-    )
+    mine, theirs = _t(Kind.RATIO, row["cure_rate"]), _t(Kind.RATIO, champion["cure_rate"])
+    difference = _t(Kind.RATIO, row["difference"])
+    interval = f"{_t(Kind.RATIO, row['diff_low'])}–{_t(Kind.RATIO, row['diff_high'])}"
     if better:
         zh = (
-            f"客群 {segment} 的挑战者 {arm} 治愈率 {mine} 显著高于冠军策略 {theirs}：建议将其升级为冠军策略。"
+            f"客群 {segment} 的挑战者 {arm} 治愈率 {mine}，冠军策略 {theirs}，差值 {difference}（95%区间 {interval}，"
+            "不含 0）显著为正：建议将其升级为冠军策略。"
         )
-        en = f"In segment {segment}, challenger {arm} cures {mine_en}, significantly above the champion's {theirs_en}: promote it to champion."
+        en = (
+            f"In segment {segment}, challenger {arm} cures {mine} against the champion's {theirs}: a difference "
+            f"of {difference} (95 % CI {interval}, excluding 0), significantly better — promote it to champion."
+        )
     else:
-        zh = f"客群 {segment} 的挑战者 {arm} 治愈率 {mine} 显著低于冠军策略 {theirs}：建议停止该挑战者策略。"
-        en = f"In segment {segment}, challenger {arm} cures {mine_en}, significantly below the champion's {theirs_en}: stop it."
-    return _finding(
-        "challenger_differs", zh, en, (*_arm_figures(segment, row), *_arm_figures(segment, champion)), gap
+        zh = (
+            f"客群 {segment} 的挑战者 {arm} 治愈率 {mine}，冠军策略 {theirs}，差值 {difference}（95%区间 {interval}，"
+            "不含 0）显著为负：建议停止该挑战者策略。"
+        )
+        en = (
+            f"In segment {segment}, challenger {arm} cures {mine} against the champion's {theirs}: a difference "
+            f"of {difference} (95 % CI {interval}, excluding 0), significantly worse — stop it."
+        )
+    evidence = (
+        *_arm_figures(segment, row, ("cure_rate", "difference", "diff_low", "diff_high")),
+        *_arm_figures(segment, champion, ("cure_rate",)),
     )
+    return _finding("challenger_differs", zh, en, evidence, gap)
 
 
 def _book_ratio(rows: list[dict[str, Any]], column: str) -> float | None:
@@ -691,47 +693,54 @@ def _plan_gain(context: _Context) -> list[_Finding]:
     ]
 
 
+def _rate(value: object) -> str | None:
+    """A pricing-table rate (a decimal string, ``Kind.RATE``)."""
+    return value if isinstance(value, str) and value else None
+
+
 def _policy_capped(context: _Context) -> list[_Finding]:
     found: list[_Finding] = []
     for row in context.rows("pricing"):
-        if str(row["capped"] or "").strip().lower() not in CAPPED_VALUES:
+        if row["decision"] != DECLINE:
             continue
         grade = str(row["grade"])
-        pd_, loss, rate = _ratio(row["pd"]), _ratio(row["expected_loss_rate"]), _ratio(row["rate"])
+        pd_, loss = _ratio(row["pd"]), _rate(row["expected_loss_rate"])
+        required, cap = _rate(row["required_rate"]), _rate(row["rate"])
         found.append(
             _finding(
                 "policy_grade_capped",
-                f"风险等级 {grade} 的违约概率为 {_t(Kind.RATIO, pd_)}、预期损失率 {_t(Kind.RATIO, loss)}，"
-                f"覆盖成本所需利率受法定上限约束（建议年利率 {_t(Kind.RATIO, rate)}）：该等级的贷款无法以合规"
-                "利率覆盖风险，应收紧准入或要求增信。",
+                f"风险等级 {grade} 的违约概率为 {_t(Kind.RATIO, pd_)}、预期损失率 {_t(Kind.RATE, loss)}，"
+                f"覆盖成本所需利率 {_t(Kind.RATE, required)} 超过法定上限 {_t(Kind.RATE, cap)}（C4）：该等级的贷款"
+                "无法以合规利率覆盖风险，应拒绝准入，或收紧准入、要求增信后重新评级。",
                 f"Risk grade {grade} has a probability of default of {_t(Kind.RATIO, pd_)} and an expected loss "
-                f"rate of {_t(Kind.RATIO, loss)}; the rate that would cover it is capped by the legal limit "
-                f"(suggested {_t(Kind.RATIO, rate)}): the grade cannot be priced for its risk within the law — "
-                "tighten its admission or require credit enhancement.",
+                f"rate of {_t(Kind.RATE, loss)}; the rate that would cover it, {_t(Kind.RATE, required)}, is above "
+                f"the legal cap of {_t(Kind.RATE, cap)} (C4): the grade cannot be priced for its risk within the "
+                "law — decline it, or tighten its admission or require credit enhancement and grade again.",
                 (
                     _cell("pricing", "pd", grade, pd_),
                     _cell("pricing", "expected_loss_rate", grade, loss),
-                    _cell("pricing", "rate", grade, rate),
+                    _cell("pricing", "required_rate", grade, required),
+                    _cell("pricing", "rate", grade, cap),
                 ),
-                loss or 0.0,
+                float(loss or 0),
             )
         )
     return found
 
 
 def _pricing(context: _Context) -> list[_Finding]:
-    rows = [row for row in context.rows("pricing") if _ratio(row["rate"]) is not None]
+    rows = [row for row in context.rows("pricing") if row["decision"] == APPROVE and _rate(row["rate"])]
     if not rows:
         return []
-    parts_zh = "，".join(f"{row['grade']} 级 {_t(Kind.RATIO, row['rate'])}" for row in rows)
-    parts_en = ", ".join(f"grade {row['grade']} {_t(Kind.RATIO, row['rate'])}" for row in rows)
+    parts_zh = "，".join(f"{row['grade']} 级 {_t(Kind.RATE, row['rate'])}" for row in rows)
+    parts_en = ", ".join(f"grade {row['grade']} {_t(Kind.RATE, row['rate'])}" for row in rows)
     return [
         _finding(
             "risk_based_pricing",
             f"按风险等级差异化定价（见风险定价表）：建议年利率 {parts_zh}，覆盖预期损失、资金成本、运营成本与目标利润。",
             f"Price by risk grade (see the risk-based pricing table): suggested annual rates {parts_en}, "
             "covering expected loss, funding, operating cost and the target margin.",
-            tuple(_cell("pricing", "rate", str(row["grade"]), _ratio(row["rate"])) for row in rows),
+            tuple(_cell("pricing", "rate", str(row["grade"]), _rate(row["rate"])) for row in rows),
             0.0,
         )
     ]

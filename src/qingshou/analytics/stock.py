@@ -18,7 +18,7 @@ from typing import Final
 
 import polars as pl
 
-from qingshou.analytics.contract import DTYPES, TABLES, Figure, Kind, Table, empty_table
+from qingshou.analytics.contract import DTYPES, TABLES, Figure, Kind, Note, Table, empty_table
 
 #: The five classes (C6), best first, as the snapshot writes them.
 CLASSES: Final = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -170,9 +170,16 @@ def stock_by_dimension(book: pl.DataFrame, key: str, column: str) -> Table:
     return conform(key, frame)
 
 
+#: Without the institution's reserves.
+NO_RESERVES_NOTE: Final = Note(
+    "未提供贷款损失准备：拨备覆盖率与贷款拨备率未计算（qingshou report --reserves）",
+    "reserves not supplied: provision coverage (拨备覆盖率) and loan provision ratio (贷款拨备率) not computed",
+)
+
+
 def summary_figures(
     book: pl.DataFrame, reserves_fen: int | None
-) -> tuple[tuple[Figure, ...], tuple[str, ...]]:
+) -> tuple[tuple[Figure, ...], tuple[Note, ...]]:
     """The headline figures of the book and, without reserves, the note that coverage needs them."""
     sums = _stock_sums(book.with_columns(pl.lit("").alias("all")), ["all"])
     row = sums.row(0, named=True) if sums.height else {}
@@ -234,8 +241,7 @@ def summary_figures(
         ),
     ]
     if reserves_fen is None:
-        note = "reserves not supplied: provision coverage (拨备覆盖率) and loan provision ratio (贷款拨备率) not computed"
-        return tuple(figures), (note,)
+        return tuple(figures), (NO_RESERVES_NOTE,)
     figures += [
         Figure(
             "reserves_fen", "贷款损失准备", "Loan-loss reserves", Kind.FEN, reserves_fen, "stock_by_class"

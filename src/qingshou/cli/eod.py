@@ -7,6 +7,10 @@ any day up to today (today itself only makes sense after the day's cut-off); ``-
 backfills a range day by day. ``--engine`` picks the kernel: ``polars`` (default), ``domain`` (the
 reference, loan by loan — slow) or ``spark`` (``--spark-master URL``; local mode by default).
 
+Each day's JSON has the collection steps' ``collection`` and the risk steps' ``risk`` (issue 8: borrowers scored
+per model kind, watch-list entries opened / kept / closed, the day's plans; docs/scores.md "The run's
+summary"); the text output prints the last day's risk figures as the table 风险 risk.
+
 Exit codes: 0 every loan computed; 3 the run succeeded but some loans have error rows (``EodError``: their
 data breaks an invariant); 2 unusable arguments (a day after today, ``--from`` after ``--to``, an engine
 not available here); 1 the run failed — it is recorded as failed with the reason and the previous outputs
@@ -17,14 +21,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import click
 
 from qingshou.cli import EXIT_FAILURE, EXIT_OK, exit_code_for, setup_django
 from qingshou.cli.quote import CLASS_NAMES, as_date
-from qingshou.cli.render import StepBars, console, step_progress, table
+from qingshou.cli.render import StepBars, console, step_progress, table, yuan
 from qingshou.domain.errors import DomainError
 
 ENGINES = ("polars", "domain", "spark")
@@ -89,6 +95,45 @@ def _counts_table(title: str, counts: dict[str, int], names: dict[str, str] | No
     return table(title, (title.split()[0], "贷款数 loans"), rows, right=1)
 
 
+WATCH_ROWS = (
+    ("opened", "观察名单新增 watch list opened"),
+    ("kept", "观察名单保留 watch list kept"),
+    ("closed", "观察名单移出 watch list closed"),
+    ("open", "观察名单在列 watch list open"),
+)
+PLAN_ROWS = (
+    ("candidates", "计划候选 plan candidates"),
+    ("greedy_chosen", "策略计划选中 strategy plan chose"),
+    ("optimised_chosen", "优化计划选中 optimised plan chose"),
+    ("greedy_net", "策略预期净回收 strategy expected net"),
+    ("optimised_net", "优化预期净回收 optimised expected net"),
+    ("gain", "增益 gain"),
+    ("status", "求解状态 solver status"),
+)
+
+
+def _risk_rows(risk: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The rows of the risk table: scores per kind, the watch list, the plan (``EodResult.risk``)."""
+    for kind, scored in risk.get("scored", {}).items():
+        yield f"评分 scored {kind} (v{scored['model_version']})", f"{scored['borrowers']:,}"
+    for kind, reason in risk.get("model_errors", {}).items():
+        yield f"模型未用 model not used {kind}", reason
+    watch = risk.get("watch_list", {})
+    for key, label in WATCH_ROWS if watch else ():
+        yield label, f"{watch[key]:,}"
+    plan = risk.get("plan", {})
+    for key, label in PLAN_ROWS:
+        if key in plan:
+            yield label, _plan_value(key, plan[key])
+
+
+def _plan_value(key: str, value: Any) -> str:
+    """Amounts (decimal strings) as yuan, counts grouped, the rest as it is."""
+    if key.endswith("net") or key == "gain":
+        return yuan(Decimal(value))
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def show(runs: list[dict[str, Any]]) -> None:
     """Per-day counts and the time split; buckets, classes and error samples of the last day."""
     out = console()
@@ -125,6 +170,10 @@ def show(runs: list[dict[str, Any]]) -> None:
                 ("贷款 loan", "code", "message"),
                 ((e["loan_id"], e["code"], e["message"]) for e in last["errors"]),
             )
+        )
+    if last.get("risk"):
+        out.print(
+            table(f"风险 risk {last['as_of']}", ("项目 item", "值 value"), _risk_rows(last["risk"]), right=1)
         )
     out.print(f"快照 snapshot: {last['lake_path']}")
 

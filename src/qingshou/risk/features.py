@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from qingshou.store import Store
+from qingshou.store import Dialect, Store
 
 #: Cash payments per borrower and day: their count and amount.
 PAYMENTS: Final = {
@@ -80,16 +80,6 @@ def _window(column: str, since: date | None, until: date) -> str:
     return f"{lower}{column} <= {_day(until)}"
 
 
-def _created_day(frame: pl.DataFrame) -> pl.Series:
-    """``created_at`` as a date whatever the driver returned (SQLite: text; PostgreSQL: a timestamp)."""
-    column = frame.get_column("created_at")
-    if column.dtype == pl.String:
-        return column.str.slice(0, 10).str.to_date(strict=False)
-    if isinstance(column.dtype, pl.Datetime):
-        return column.dt.date()
-    return column.cast(pl.Date, strict=False)
-
-
 def read_history(
     store: Store,
     *,
@@ -98,28 +88,38 @@ def read_history(
     loans: pl.DataFrame | None = None,
     installments: pl.DataFrame | None = None,
     contacts_since: date | None = None,
+    cash: pl.DataFrame | None = None,
+    evaluated: pl.DataFrame | None = None,
 ) -> StoreHistory:
     """The facts dated in ``(since, until]`` (module docstring). ``loans`` (``loan_id``, ``disbursed_on``) and
     ``installments`` (``loan_id``, ``due_date`` and the scheduled ``amount_fen``, or the book's
     ``*_due_fen`` columns) may be given when the caller holds them already (EOD: the book); else they are read.
     ``contacts_since`` narrows the contact attempts read (a later day than ``since``: EOD needs 30 days only).
+    ``cash`` (``borrower_id``, ``paid_on``, ``amount_fen``: every cash payment, e.g. EOD's book) replaces the
+    two payment queries — a scan of the whole payments table each — by the same sums in Polars.
+    ``evaluated`` (``promise_id``, ``status``): the promise evaluation of the day ``until`` that EOD writes only
+    at the end of its run (``with_evaluation``), so a promise kept or broken today counts today.
     Payments and contacts are summed per borrower and day in the query (fewer rows)."""
-    payments = store.read(
-        "SELECT l.borrower_id, p.paid_on, COUNT(*) AS payments, CAST(SUM(p.amount_fen) AS BIGINT) AS amount_fen"
-        " FROM qs_payment p JOIN qs_loan l ON l.loan_id = p.loan_id"
-        f" WHERE p.kind = 'cash' AND {_window('p.paid_on', since, until)} GROUP BY l.borrower_id, p.paid_on",
-        PAYMENTS,
-    )
-    earlier = (
-        store.read(
-            "SELECT l.borrower_id, MAX(p.paid_on) AS last_paid_on FROM qs_payment p"
-            " JOIN qs_loan l ON l.loan_id = p.loan_id"
-            f" WHERE p.kind = 'cash' AND p.paid_on <= {_day(since)} GROUP BY l.borrower_id",
-            EARLIER_PAYMENTS,
+    if cash is not None:
+        payments, earlier = cash_history(cash, since=since, until=until)
+    else:
+        payments = store.read(
+            "SELECT l.borrower_id, p.paid_on, COUNT(*) AS payments,"
+            " CAST(SUM(p.amount_fen) AS BIGINT) AS amount_fen"
+            " FROM qs_payment p JOIN qs_loan l ON l.loan_id = p.loan_id"
+            f" WHERE p.kind = 'cash' AND {_window('p.paid_on', since, until)} GROUP BY l.borrower_id, p.paid_on",
+            PAYMENTS,
         )
-        if since is not None
-        else pl.DataFrame(schema=EARLIER_PAYMENTS)
-    )
+        earlier = (
+            store.read(
+                "SELECT l.borrower_id, MAX(p.paid_on) AS last_paid_on FROM qs_payment p"
+                " JOIN qs_loan l ON l.loan_id = p.loan_id"
+                f" WHERE p.kind = 'cash' AND p.paid_on <= {_day(since)} GROUP BY l.borrower_id",
+                EARLIER_PAYMENTS,
+            )
+            if since is not None
+            else pl.DataFrame(schema=EARLIER_PAYMENTS)
+        )
     contacts = store.read(
         "SELECT borrower_id, local_day, COUNT(*) AS attempts,"
         " CAST(SUM(CASE WHEN result = 'connected' THEN 1 ELSE 0 END) AS BIGINT) AS connected FROM qs_contact_attempt"
@@ -127,10 +127,15 @@ def read_history(
         " GROUP BY borrower_id, local_day",
         CONTACTS,
     )
+    created = "DATE(p.created_at)" if store.dialect is Dialect.SQLITE else "CAST(p.created_at AS DATE)"
+    taken = f"COALESCE(p.taken_on, {created})"
     promise_rows = store.read(
-        "SELECT c.borrower_id, p.taken_on, p.created_at, p.status, p.evaluated_on FROM qs_promise p"
-        " JOIN qs_case c ON c.id = p.case_id",
+        f"SELECT p.id AS promise_id, c.borrower_id, {taken} AS taken_on, p.status, p.evaluated_on"
+        f" FROM qs_promise p JOIN qs_case c ON c.id = p.case_id WHERE {_window(taken, since, until)}",
+        {"promise_id": pl.Int64(), **PROMISES},
     )
+    if evaluated is not None:
+        promise_rows = with_evaluation(promise_rows, evaluated, until)
     promises = _promises(promise_rows, since, until)
     borrowers = store.read(
         "SELECT b.borrower_id, b.credit_score, b.monthly_income_fen, b.phone,"
@@ -183,20 +188,61 @@ def read_history(
     )
 
 
-def _promises(rows: pl.DataFrame, since: date | None, until: date) -> pl.DataFrame:
-    """Promises with the day they were taken (``taken_on``, else the day they were recorded)."""
-    if rows.height == 0:
-        return pl.DataFrame(schema=PROMISES)
-    taken = rows.with_columns(
-        pl.col("taken_on").cast(pl.Date, strict=False).fill_null(_created_day(rows)).alias("taken_on"),
-        pl.col("evaluated_on").cast(pl.Date, strict=False),
-        pl.col("status").cast(pl.String),
-        pl.col("borrower_id").cast(pl.String),
+def cash_history(cash: pl.DataFrame, *, since: date | None, until: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``PAYMENTS`` (count and sum per borrower and day in ``(since, until]``) and ``EARLIER_PAYMENTS`` (the
+    last day on or before ``since``) of the cash payments ``cash`` — what ``read_history``'s two payment
+    queries return, from a frame."""
+    paid_on = pl.col("paid_on")
+    in_window = paid_on <= until if since is None else (paid_on > since) & (paid_on <= until)
+    payments = (
+        cash.lazy()
+        .filter(in_window)
+        .group_by("borrower_id", "paid_on")
+        .agg(pl.len().alias("payments"), pl.col("amount_fen").sum())
+        .select([pl.col(n).cast(t) for n, t in PAYMENTS.items()])
+        .collect()
     )
+    if since is None:
+        return payments, pl.DataFrame(schema=EARLIER_PAYMENTS)
+    earlier = (
+        cash.lazy()
+        .filter(paid_on <= since)
+        .group_by("borrower_id")
+        .agg(paid_on.max().alias("last_paid_on"))
+        .select([pl.col(n).cast(t) for n, t in EARLIER_PAYMENTS.items()])
+        .collect()
+    )
+    return payments, earlier
+
+
+def with_evaluation(rows: pl.DataFrame, evaluated: pl.DataFrame, day: date) -> pl.DataFrame:
+    """Promise ``rows`` (``promise_id``, ``status``, ``evaluated_on`` …) with the statuses of ``evaluated``
+    (``promise_id``, ``status``: the evaluation of ``day``): a status that changed becomes the new one,
+    evaluated on ``day`` — what EOD's "write promises" stores at the end of the run."""
+    now = evaluated.select(
+        pl.col("promise_id").cast(pl.Int64), pl.col("status").cast(pl.String).alias("_now")
+    )
+    changed = pl.col("_now").is_not_null() & (pl.col("_now") != pl.col("status"))
+    return (
+        rows.join(now, on="promise_id", how="left")
+        .with_columns(
+            pl.when(changed).then(pl.col("_now")).otherwise(pl.col("status")).alias("status"),
+            pl.when(changed)
+            .then(pl.lit(day, pl.Date))
+            .otherwise(pl.col("evaluated_on"))
+            .alias("evaluated_on"),
+        )
+        .drop("_now")
+    )
+
+
+def _promises(rows: pl.DataFrame, since: date | None, until: date) -> pl.DataFrame:
+    """Promises taken in ``(since, until]`` (``taken_on``: the day taken, else the day recorded — the query
+    reads them so; typed by ``Store.read``, which parses SQLite's text dates)."""
     keep = pl.col("taken_on") <= until
     if since is not None:
         keep = keep & (pl.col("taken_on") > since)
-    return taken.filter(keep).select(list(PROMISES))
+    return rows.filter(keep).select([pl.col(n).cast(t) for n, t in PROMISES.items()])
 
 
 def next_installment_fen(installments: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFrame:

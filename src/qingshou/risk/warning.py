@@ -236,16 +236,32 @@ def _date_sql(column: str, dialect: Dialect) -> str:
     return f"DATE({column})" if dialect is Dialect.SQLITE else f"CAST({column} AS DATE)"
 
 
-def read_side_facts(store: Store) -> dict[str, pl.DataFrame]:
-    """Borrowers, broken promises, contact parties and external events from the store (set-based)."""
-    broken_on = "COALESCE(p.evaluated_on, p.due_on)"
+#: The day a broken promise broke: the day it was evaluated broken, else its due date.
+_BROKEN_ON: Final = "COALESCE(p.evaluated_on, p.due_on)"
+#: A promise with its stored status, as ``with_todays_promises`` reads it.
+STORED_PROMISES: Final = {
+    "promise_id": pl.Int64(),
+    "borrower_id": pl.String(),
+    "status": pl.String(),
+    "broken_on": pl.Date(),
+}
+
+
+def read_side_facts(
+    store: Store, *, promises_since: date | None = None, events_since: date | None = None
+) -> dict[str, pl.DataFrame]:
+    """Borrowers, broken promises, contact parties and external events from the store (set-based).
+    ``promises_since`` / ``events_since`` narrow the broken promises (broken after that day) and the
+    external events (occurred after it) to what a day's windows need (EOD); None reads every one (training)."""
+    promise_window = f" AND {_BROKEN_ON} > '{promises_since.isoformat()}'" if promises_since else ""
+    event_window = f" WHERE occurred_on > '{events_since.isoformat()}'" if events_since else ""
     return {
         "borrowers": store.read(
             "SELECT borrower_id, credit_score, monthly_income_fen FROM qs_borrower", BORROWERS
         ),
         "promises": store.read(
-            f"SELECT c.borrower_id, {broken_on} AS broken_on FROM qs_promise p JOIN qs_case c ON c.id = p.case_id"
-            " WHERE p.status = 'broken'",
+            f"SELECT c.borrower_id, {_BROKEN_ON} AS broken_on FROM qs_promise p JOIN qs_case c ON c.id = p.case_id"
+            f" WHERE p.status = 'broken'{promise_window}",
             PROMISES,
         ),
         "parties": store.read(
@@ -253,8 +269,39 @@ def read_side_facts(store: Store) -> dict[str, pl.DataFrame]:
             " FROM qs_contact_party",
             PARTIES,
         ),
-        "events": store.read("SELECT borrower_id, kind, occurred_on FROM qs_external_event", EVENTS),
+        "events": store.read(
+            f"SELECT borrower_id, kind, occurred_on FROM qs_external_event{event_window}", EVENTS
+        ),
     }
+
+
+def read_open_promises(store: Store) -> pl.DataFrame:
+    """``STORED_PROMISES`` of the promises a day's evaluation may change: pending ones, or with a pending
+    instalment (the population of ``apps.cases.services.promises.EvaluatePromises``)."""
+    return store.read(
+        f"SELECT p.id AS promise_id, c.borrower_id, p.status, {_BROKEN_ON} AS broken_on"
+        " FROM qs_promise p JOIN qs_case c ON c.id = p.case_id WHERE p.status = 'pending'"
+        " OR p.id IN (SELECT promise_id FROM qs_promise_instalment WHERE status = 'pending')",
+        STORED_PROMISES,
+    )
+
+
+def with_todays_promises(
+    broken: pl.DataFrame, open_promises: pl.DataFrame, evaluated: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """The broken promises (``PROMISES``) as of the end of ``as_of``: ``broken`` (stored broken) plus those
+    of ``open_promises`` (``STORED_PROMISES``) that today's evaluation (``evaluated``: ``promise_id``,
+    ``status``) finds broken — they broke on ``as_of``. EOD writes the day's statuses only at the end of the
+    run, so without this the trigger would see a promise broken today one day late."""
+    today = (
+        open_promises.filter(pl.col("status") != "broken")
+        .join(evaluated.select("promise_id", pl.col("status").alias("_now")), on="promise_id", how="inner")
+        .filter(pl.col("_now") == "broken")
+        .select("borrower_id", pl.lit(as_of, pl.Date).alias("broken_on"))
+    )
+    return pl.concat([broken.select(PROMISES.keys()), today.select(PROMISES.keys())]).select(
+        [pl.col(c).cast(t) for c, t in PROMISES.items()]
+    )
 
 
 def read_facts(store: Store) -> Facts:
@@ -320,34 +367,66 @@ def current_borrowers(snapshot: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def installment_timing(facts: Facts, as_of: date, loan_ids: pl.Series) -> pl.DataFrame:
+def _has_negative(frame: pl.DataFrame) -> bool:
+    return bool(frame.get_column("amount_fen").lt(0).any())
+
+
+#: The scale of a loan's index in the as-of key of ``installment_timing``.
+_KEY_SCALE: Final = 1 << 40
+
+
+def installment_timing(
+    facts: Facts, as_of: date, loan_ids: pl.Series, *, last: int | None = None
+) -> pl.DataFrame:
     """Per installment due on or before ``as_of`` of ``loan_ids``: when the loan's cumulative cash payments
     (up to ``as_of``) first covered the cumulative schedule through it — ``covered_on`` (null: not yet) — and
-    ``days_late`` (covered_on − due date; negative = early; not covered: as_of − due date)."""
-    wanted = pl.DataFrame({"loan_id": loan_ids}).unique()
+    ``days_late`` (covered_on − due date; negative = early; not covered: as_of − due date). ``last``: only
+    each loan's ``last`` installments due by ``as_of`` (their cumulative schedule still counts every one)."""
+    # Set-based and without string sorts: each loan gets an integer index, and (index, cumulative amount)
+    # one Int64 key (index · 2^40 + amount; 2^40 fen ≈ 11 billion yuan per loan), so one as-of join on a
+    # single sorted key finds, for each installment, the first payment day whose cumulative cash covers the
+    # cumulative schedule — a match in another loan means "not yet covered".
+    wanted = pl.DataFrame({"loan_id": loan_ids}).unique().with_row_index("_loan")
+    loan = pl.col("_loan").cast(pl.Int64)
+
+    def key(amount: str) -> pl.Expr:
+        return loan * _KEY_SCALE + pl.col(amount).clip(0, _KEY_SCALE - 1)
+
+    def running(amount: str) -> pl.Expr:
+        """The running sum of ``amount`` within each loan of a frame sorted by loan (no window groups)."""
+        total = pl.col(amount).cum_sum()
+        start = pl.col("_loan") != pl.col("_loan").shift(1).fill_null(-1)
+        return total - pl.when(start).then(total - pl.col(amount)).forward_fill()
+
     due = (
-        facts.installments.join(wanted, on="loan_id", how="semi")
+        facts.installments.lazy()
+        .join(wanted.lazy(), on="loan_id", how="inner")
         .filter(pl.col("due_date") <= as_of)
-        .sort("loan_id", "due_date")
-        .with_columns(pl.col("amount_fen").cum_sum().over("loan_id").alias("cum_due"))
+        .sort("_loan", "due_date")
+        .with_columns(running("amount_fen").alias("cum_due"))
     )
+    if last is not None:  # sorted by loan: a row is among its loan's last ones when the loan ends soon after
+        due = due.filter(pl.col("_loan").shift(-last).fill_null(-1) != pl.col("_loan"))
+    # with no negative amount the running sums never fall: the keys are sorted already
+    due = due.with_columns(key("cum_due").alias("_key"))
+    due = due.sort("_key") if _has_negative(facts.installments) else due.set_sorted("_key")
     paid = (
-        facts.payments.join(wanted, on="loan_id", how="semi")
+        facts.payments.lazy()
+        .join(wanted.lazy(), on="loan_id", how="inner")
         .filter(pl.col("paid_on") <= as_of)
-        .group_by("loan_id", "paid_on")
+        .group_by("_loan", "paid_on")
         .agg(pl.col("amount_fen").sum())
-        .sort("loan_id", "paid_on")
-        .with_columns(pl.col("amount_fen").cum_sum().over("loan_id").alias("cum_paid"))
-        .select("loan_id", "cum_paid", pl.col("paid_on").alias("covered_on"))
-        .sort("cum_paid")
+        .sort("_loan", "paid_on")
+        .with_columns(running("amount_fen").alias("cum_paid"))
+        .select(key("cum_paid").alias("_key"), pl.col("_loan").alias("_paid_loan"), pl.col("paid_on"))
     )
-    timed = due.sort("cum_due").join_asof(
-        paid,
-        left_on="cum_due",
-        right_on="cum_paid",
-        by="loan_id",
-        strategy="forward",
-        check_sortedness=False,  # sorted by the amount, so within each loan too
+    paid = paid.sort("_key", "paid_on") if _has_negative(facts.payments) else paid.set_sorted("_key")
+    timed = (
+        due.join_asof(paid, on="_key", strategy="forward")
+        .with_columns(
+            pl.when(pl.col("_paid_loan") == pl.col("_loan")).then(pl.col("paid_on")).alias("covered_on")
+        )
+        .collect()
     )
     late = pl.coalesce(pl.col("covered_on"), pl.lit(as_of)) - pl.col("due_date")
     return timed.with_columns(late.dt.total_days().cast(pl.Int32).alias("days_late")).select(
@@ -371,7 +450,7 @@ def features(
     loans = facts.loans.join(current.select("borrower_id"), on="borrower_id", how="semi")
     on_book = snapshot.filter(pl.col("payoff_amount_fen") > 0).select("loan_id")
     loans = loans.join(on_book, on="loan_id", how="semi")
-    timing = installment_timing(facts, as_of, loans.get_column("loan_id")).join(
+    timing = installment_timing(facts, as_of, loans.get_column("loan_id"), last=3).join(
         loans.select("loan_id", "borrower_id"), on="loan_id"
     )
     cycle = timing.filter(_window("due_date", as_of, config.cycle_days))
@@ -395,16 +474,11 @@ def features(
     payment_rules = per_loan.group_by("borrower_id").agg(
         pl.col("missed").any().alias(MISSED_AUTO_DEBIT), pl.col("partial").any().alias(PARTIAL_PAYMENT)
     )
-    recent = (
-        timing.sort("due_date", descending=True)
-        .group_by("loan_id", maintain_order=True)
-        .head(3)
-        .group_by("borrower_id")
-        .agg(
-            pl.col("days_late").mean().alias("days_late_mean"),
-            pl.col("days_late").max().cast(pl.Int32).alias("days_late_max"),
-            (pl.col("days_late") > 0).sum().cast(pl.Int32).alias("late_installments"),
-        )
+    # ``timing`` holds each loan's last 3 installments due (``last=3``)
+    recent = timing.group_by("borrower_id").agg(
+        pl.col("days_late").mean().alias("days_late_mean"),
+        pl.col("days_late").max().cast(pl.Int32).alias("days_late_max"),
+        (pl.col("days_late") > 0).sum().cast(pl.Int32).alias("late_installments"),
     )
     broken = (
         facts.promises.filter(_window("broken_on", as_of, config.promise_days))
@@ -437,13 +511,15 @@ def features(
         .join(loans.group_by("borrower_id").agg(pl.col("principal_fen").sum()), on="borrower_id", how="left")
     )
     next_due = (
-        facts.installments.join(loans.select("loan_id", "borrower_id"), on="loan_id")
+        facts.installments.lazy()
         .filter(pl.col("due_date") > as_of)
-        .sort("due_date")
+        .join(loans.lazy().select("loan_id"), on="loan_id", how="semi")
         .group_by("loan_id")
-        .agg(pl.col("borrower_id").first(), pl.col("amount_fen").first())
+        .agg(pl.col("amount_fen").sort_by("due_date").first())
+        .join(loans.lazy().select("loan_id", "borrower_id"), on="loan_id")
         .group_by("borrower_id")
         .agg(pl.col("amount_fen").sum().alias("next_installments_fen"))
+        .collect()
     )
     frame = (
         current.join(payment_rules, on="borrower_id", how="left")

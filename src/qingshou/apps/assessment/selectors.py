@@ -1,9 +1,11 @@
-"""Reads of the assessment app: the pricing table of the settings and the latest assessments (the pricing page)."""
+"""Reads of the assessment app: the pricing table of the settings, the latest assessments (the pricing page) and
+one caller's own stored assessment (``GET /api/assess/{application_id}``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -36,3 +38,11 @@ def pricing_view(term_months: int = 12) -> PricingView:
 def latest_assessments(limit: int = 20) -> QuerySet[Assessment]:
     """The latest assessments, newest first."""
     return Assessment.objects.select_related("requested_by").order_by("-created_at", "-pk")[:limit]
+
+
+def own_assessment(user: Any, application_id: str) -> Assessment | None:
+    """The assessment of ``application_id`` when ``user`` requested it (None otherwise: another caller's
+    assessment is as unknown as one never made)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Assessment.objects.filter(application_id=application_id, requested_by=user).first()

@@ -23,7 +23,13 @@ from qingshou.apps.dashboards.present import pick
 JsonValue = str | int | None
 
 #: The unit of a value column's kind (the script's formatter).
-UNITS: Final = {Kind.FEN: "yuan", Kind.RATIO: "percent", Kind.COUNT: "count", Kind.DAYS: "count"}
+UNITS: Final = {
+    Kind.FEN: "yuan",
+    Kind.RATIO: "percent",
+    Kind.RATE: "percent",
+    Kind.COUNT: "count",
+    Kind.DAYS: "count",
+}
 
 
 def column(table: Table, name: str) -> Column:
@@ -43,6 +49,8 @@ def json_value(kind: Kind, value: object) -> JsonValue:
     if kind is Kind.RATIO and isinstance(value, int | float):
         percent = Decimal(repr(float(value))) * 100
         return str(percent.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    if kind is Kind.RATE and isinstance(value, str):
+        return str((Decimal(value) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     raise ValueError(f"a {kind} column cannot be a chart's value ({value!r})")
 
 

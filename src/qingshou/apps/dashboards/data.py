@@ -4,7 +4,8 @@
 Django's database, as EOD and the report do), builds ``analytics.sources.sources_for(month, …, filters=…)``
 and hands it to ``analytics.month.build_month`` — the one call that computes a month. The result is cached in
 Django's cache for ``CACHE_SECONDS`` per (lake, month, filters, the lake's latest snapshot day): a new EOD run
-adds a snapshot day, which changes the key, so its figures show at once.
+adds a snapshot day, which changes the key, so its figures show at once. The unit costs and the pricing policy
+come from the settings (``apps.reports.conf``: ``QINGSHOU_UNIT_COSTS``, ``QINGSHOU_PRICING``), as the report's.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def build_month(sources: Sources) -> MonthData:
     """``analytics.month.build_month`` (imported when first called, so that the pages load even while a metric
     module is missing; tests replace this function to capture the ``Sources``)."""
     from qingshou.analytics.month import build_month as build
+    from qingshou.apps.reports.conf import month_settings
 
-    return build(sources)
+    return build(sources, month_settings())
 
 
 def cache_key(root: Path, month: date, filters: Mapping[str, str], latest: date) -> str:

@@ -21,7 +21,7 @@ from qingshou.analytics.contract import (
 from qingshou.analytics.format import value_text
 
 #: Column kinds shown right-aligned.
-NUMERIC: Final = frozenset({Kind.COUNT, Kind.DAYS, Kind.FEN, Kind.RATIO})
+NUMERIC: Final = frozenset({Kind.COUNT, Kind.DAYS, Kind.FEN, Kind.RATIO, Kind.RATE})
 
 #: The dashboard pages besides the overview (URL slug = the section's value), in the report's order.
 PAGES: Final = (Section.BOOK, Section.STRATEGIES, Section.IMPACT, Section.RECOMMENDATIONS)

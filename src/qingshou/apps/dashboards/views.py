@@ -130,7 +130,7 @@ def _shown(month: MonthData, chosen: Section | None) -> dict[str, Any]:
     """What a page shows of the month: the overview its figures, every chart and the top recommendations; a
     section its tables and charts (and, for 解决办法与建议, every recommendation with its evidence)."""
     ranked = sorted(month.recommendations, key=lambda item: item.priority)
-    shown: dict[str, Any] = {"month": month, "notes": month.notes}
+    shown: dict[str, Any] = {"month": month, "notes": [pick(note.zh, note.en) for note in month.notes]}
     if chosen is None:
         shown["figures"] = [figure_view(figure) for figure in month.figures]
         shown["charts"] = _charts(month, None)

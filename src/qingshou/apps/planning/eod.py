@@ -20,7 +20,8 @@ from qingshou.apps.planning.services import PlanSettings, make_plans, write_plan
 if TYPE_CHECKING:
     from qingshou.apps.eod.services.run import EodContext
 
-#: ``context.extras`` key: the plan's figures (greedy and optimised net, gain, status), when the step ran.
+#: ``context.extras`` key: the plan's figures (candidates, chosen by each method, greedy and optimised net,
+#: gain, status), when the step ran.
 PLAN_EXTRAS: Final = "plan"
 
 
@@ -47,6 +48,9 @@ class PlanDay:
         )
         write_plans(plans, context.store, plan_settings)
         context.extras[PLAN_EXTRAS] = {
+            "candidates": plans.optimised.candidates,
+            "greedy_chosen": len(plans.greedy.chosen),
+            "optimised_chosen": len(plans.optimised.chosen),
             "greedy_net_fen": plans.greedy.net_fen,
             "optimised_net_fen": plans.optimised.net_fen,
             "gain_fen": plans.gain_fen,

@@ -7,13 +7,19 @@ are left out) and whose compliance decision is ``allow`` — an action the check
 candidate at all (C8). For each candidate:
 
 * value = P(pay) × the borrower's total overdue (``qs_loan_status.borrower_total_overdue_fen`` of the
-  action's loan) × the channel's effect factor, in whole fen (rounded down);
+  action's loan) × the channel's effect factor, in whole fen (rounded down); for a borrower who owes nothing
+  overdue yet (a pre-due reminder, an early-warning treatment) value = P(miss) × the borrower's next
+  instalment (the earliest due on or after the day over the borrower's loans) ×
+  the effect factor, P(miss) = the borrower's early-warning probability (``qs_risk_score`` kind
+  ``early_warning``) or ``PlanSettings.pre_due_miss_ppm``;
 * P(pay) = the borrower's collection score (``qs_risk_score`` kind ``collection``, ``probability_ppm``)
   when there is one; else the book's observed 30-day cure rate of the borrower's bucket (lake snapshots of
   ``day − 30`` and ``day``: the share of loans delinquent in that bucket then that are not delinquent now);
   else the default rate of the bucket (``PlanSettings.default_cure_ppm``);
-* cost = the channel's unit cost (``analytics.ops_frames.OpsSettings``: SMS, e-mail, letter, contact for a
-  call, visit; an agency placement costs nothing up front — its commission is in its effect factor);
+* cost = the channel's unit cost (``QINGSHOU_UNIT_COSTS`` over the defaults of
+  ``analytics.ops_frames.OpsSettings``, read by ``apps.reports.conf.unit_costs`` as the report does: SMS,
+  e-mail, letter, contact for a call, visit; an agency placement costs nothing up front — its commission is in
+  its effect factor);
 * minutes = collector minutes (a call 6; a field visit 120 for each of the C8 minimum of 2 collectors).
 
 The effect factors are assumptions to calibrate from champion / challenger results (docs/planning.md).
@@ -37,9 +43,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from qingshou import config
-from qingshou.analytics.ops_frames import OpsSettings
 from qingshou.apps.accounts.roles import Role
 from qingshou.apps.audit.services import record
+from qingshou.apps.reports.conf import unit_costs
 from qingshou.domain.compliance import default_profile
 from qingshou.lake import SnapshotNotFound, read_snapshot
 from qingshou.risk.optimise import (
@@ -85,6 +91,9 @@ class PlanSettings:
     effect_ppm: Mapping[str, int] = field(default_factory=_default_effect)
     default_cure_ppm: Mapping[str, int] = field(default_factory=_default_cure)
     other_bucket_cure_ppm: int = 10_000
+    #: P(miss) of a current borrower without an early-warning score: the share of instalments a reminder may
+    #: save (an assumption, like the effect factors; calibrate from the book's first-payment-default rate).
+    pre_due_miss_ppm: int = 30_000
     call_minutes: int = 6
     visit_minutes_per_collector: int = 120
     minutes_per_collector: int = 360
@@ -110,7 +119,8 @@ class PlanSettings:
         unknown_channels = sorted(set(plan.effect_ppm) - set(CHANNELS))
         if unknown_channels:
             raise PlanningError(f"QINGSHOU_PLAN effect_ppm: unknown channels {unknown_channels}")
-        for name, ppm in {**plan.effect_ppm, **plan.default_cure_ppm}.items():
+        rates = {**plan.effect_ppm, **plan.default_cure_ppm, "pre_due_miss_ppm": plan.pre_due_miss_ppm}
+        for name, ppm in rates.items():
             if not isinstance(ppm, int) or not 0 <= ppm <= PPM:
                 raise PlanningError(f"QINGSHOU_PLAN: {name}: a rate in ppm from 0 to 1000000, got {ppm!r}")
         return plan
@@ -143,7 +153,7 @@ def default_capacity(plan_settings: PlanSettings | None = None) -> Capacity:
 
 
 def _unit_costs(plan_settings: PlanSettings) -> dict[str, int]:
-    ops = OpsSettings()
+    ops = unit_costs()
     return {
         "sms": ops.sms_fen,
         "email": ops.email_fen,
@@ -200,10 +210,15 @@ def candidates_of(
         f"""
 SELECT a.id AS candidate_id, a.borrower_id, a.action AS channel, a.priority,
        COALESCE(s.borrower_total_overdue_fen, 0) AS overdue_fen, COALESCE(s.bucket, '') AS bucket,
-       r.probability_ppm AS score_ppm
+       r.probability_ppm AS score_ppm, w.probability_ppm AS warning_ppm,
+       (SELECT i.principal_due_fen + i.interest_due_fen + i.fee_due_fen
+          FROM qs_installment i JOIN qs_loan l ON l.loan_id = i.loan_id
+         WHERE l.borrower_id = a.borrower_id AND i.due_date >= {_text(day.isoformat())}
+         ORDER BY i.due_date, i.loan_id LIMIT 1) AS installment_fen
 FROM qs_action a
 LEFT JOIN qs_loan_status s ON s.loan_id = a.loan_id
 LEFT JOIN qs_risk_score r ON r.borrower_id = a.borrower_id AND r.kind = 'collection'
+LEFT JOIN qs_risk_score w ON w.borrower_id = a.borrower_id AND w.kind = 'early_warning'
 WHERE a.as_of = {_text(day.isoformat())} AND a.action IN ({channels}) AND a.outcome = 'allow'
 ORDER BY a.id
 """,
@@ -215,6 +230,8 @@ ORDER BY a.id
             "overdue_fen": pl.Int64(),
             "bucket": pl.String(),
             "score_ppm": pl.Int64(),
+            "warning_ppm": pl.Int64(),
+            "installment_fen": pl.Int64(),
         },
     )
     observed = cure_rates(day, lake, snapshot) if rows.height else {}
@@ -224,23 +241,36 @@ ORDER BY a.id
     bucket_ppm = pl.col("bucket").replace_strict(
         cure, default=plan_settings.other_bucket_cure_ppm, return_dtype=pl.Int64
     )
+    current = pl.col("overdue_fen") == 0
     return rows.with_columns(
-        pl.when(pl.col("score_ppm").is_not_null())
+        pl.when(current)
+        .then(pl.col("warning_ppm").fill_null(plan_settings.pre_due_miss_ppm))
+        .when(pl.col("score_ppm").is_not_null())
         .then(pl.col("score_ppm"))
         .otherwise(bucket_ppm)
         .alias("probability_ppm"),
-        pl.when(pl.col("score_ppm").is_not_null())
+        pl.when(current & pl.col("warning_ppm").is_not_null())
+        .then(pl.lit("warning_score"))
+        .when(current)
+        .then(pl.lit("pre_due_default"))
+        .when(pl.col("score_ppm").is_not_null())
         .then(pl.lit("score"))
         .when(pl.col("bucket").is_in(list(observed)))
         .then(pl.lit("cure_rate"))
         .otherwise(pl.lit("default"))
         .alias("p_source"),
+        # The amount at stake: the overdue of a delinquent borrower; for a current one (a pre-due reminder,
+        # an early-warning treatment) the borrower's next instalment, the one a reminder may save.
+        pl.when(current)
+        .then(pl.col("installment_fen").fill_null(0))
+        .otherwise(pl.col("overdue_fen"))
+        .alias("at_stake_fen"),
     ).select(
         "candidate_id",
         "borrower_id",
         "channel",
         (
-            pl.col("overdue_fen")
+            pl.col("at_stake_fen")
             * pl.col("probability_ppm")
             // PPM
             * pl.col("channel").replace_strict(

@@ -131,8 +131,17 @@ FORMULAS: tuple[tuple[str, str, str, str], ...] = (
     (
         "建议年利率",
         "suggested rate",
-        "PD × LGD + 资金成本 + 运营成本 + 目标利润，不超过法定上限",
-        "PD × LGD + funding + operating cost + margin, within the legal cap",
+        "年化PD × LGD + 资金成本 + 运营成本 + 目标利润，向上取整到1个基点；超过法定上限（C4）则拒绝准入",
+        "annual PD × LGD + funding + operating cost + margin, rounded up to a basis point; declined above the "
+        "legal cap (C4)",
+    ),
+    (
+        "挑战者与冠军治愈率之差",
+        "challenger − champion cure rate",
+        "d = p₁ − p₂；Newcombe 95% 区间 L = d − √((p₁ − l₁)² + (u₂ − p₂)²)，U = d + √((u₁ − p₁)² + (p₂ − l₂)²)"
+        "（l、u 为各组 Wilson 区间下、上限）；区间不含 0 才显著",
+        "d = p₁ − p₂; Newcombe's 95 % interval L = d − √((p₁ − l₁)² + (u₂ − p₂)²), U = d + √((u₁ − p₁)² + "
+        "(p₂ − l₂)²) (l, u: each arm's Wilson limits); significant only when it excludes 0",
     ),
 )
 
@@ -215,14 +224,14 @@ class Document:
     month: str
     as_of: str
     previous_as_of: str
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # in the document's language
     sections: tuple[SectionView, ...]
 
     def section(self, key: Section) -> SectionView:
         return next(section for section in self.sections if section.key == key.value)
 
 
-NUMERIC_KINDS = frozenset({Kind.COUNT, Kind.DAYS, Kind.FEN, Kind.RATIO})
+NUMERIC_KINDS = frozenset({Kind.COUNT, Kind.DAYS, Kind.FEN, Kind.RATIO, Kind.RATE})
 
 
 def figure_view(figure: Figure, lang: str) -> FigureView:
@@ -281,7 +290,7 @@ def document(data: MonthData, lang: str, charts: Mapping[str, bytes]) -> Documen
         month=f"{data.month:%Y-%m}",
         as_of=_date_text(data.as_of),
         previous_as_of=_date_text(data.previous_as_of),
-        notes=tuple(data.notes),
+        notes=tuple(note.text(lang) for note in data.notes),
         sections=sections,
     )
 

@@ -37,6 +37,7 @@ from qingshou.analytics.contract import CHARTS, MonthData
 from qingshou.analytics.sources import NoSnapshot, Sources, sources_for
 from qingshou.apps.audit.services import record
 from qingshou.apps.reports import charts, content, html, pdf, xlsx
+from qingshou.apps.reports.conf import month_settings
 from qingshou.apps.reports.models import ReportRun
 from qingshou.domain.errors import DomainError, MoneyError
 from qingshou.domain.money import fen, money
@@ -109,7 +110,8 @@ def month_data(sources: Sources, *, compare: bool = True, progress: Progress = _
     with the previous month (``recommend(data, previous=...)``)."""
     steps = 2 if compare and sources.previous_as_of is not None else 1
     progress("metrics", 0, steps)
-    data = month_metrics.build_month(sources)
+    chosen = month_settings()
+    data = month_metrics.build_month(sources, chosen)
     previous: MonthData | None = None
     if steps == 2 and sources.previous_as_of is not None:
         progress("metrics", 1, steps)
@@ -120,7 +122,7 @@ def month_data(sources: Sources, *, compare: bool = True, progress: Progress = _
             months=max(len(sources.history) - 1, 1),
             filters=sources.filters,
         )
-        previous = month_metrics.build_month(earlier)
+        previous = month_metrics.build_month(earlier, chosen)
     progress("metrics", steps, steps)
     found = recommend.recommend(data, previous=previous, thresholds=_thresholds())
     return replace(data, recommendations=found)

@@ -2,7 +2,8 @@
 
 One sheet per table (sheet name = the table key; header = the column titles in the report's language):
 money as yuan numbers with two decimals (exact: the fen divided by 100 as a decimal), ratios as
-percentage-formatted fractions, counts as integers, months and dates as dates. Then the sheets ``figures``
+percentage-formatted fractions, annual rates (the pricing table's decimal strings) as exact decimal numbers
+formatted as percentages, notes in the report's language, counts as integers, months and dates as dates. Then the sheets ``figures``
 (key, label, value, table, row, as shown) and ``recommendations`` (one line per evidence figure), and
 ``notes``.
 """
@@ -25,6 +26,7 @@ from qingshou.apps.reports.content import pick
 FORMATS = {
     Kind.FEN: "#,##0.00",
     Kind.RATIO: "0.00%",
+    Kind.RATE: "0.00%",
     Kind.COUNT: "#,##0",
     Kind.DAYS: "#,##0",
     Kind.MONTH: "yyyy-mm",
@@ -38,6 +40,8 @@ def cell_value(kind: Kind, value: Any) -> Any:
         return None
     if kind is Kind.FEN:
         return Decimal(int(value)).scaleb(-2)
+    if kind is Kind.RATE:
+        return Decimal(str(value))
     return value
 
 
@@ -117,6 +121,6 @@ def write(data: MonthData, lang: str, path: Path) -> Path:
     notes = book.create_sheet("notes")
     _header(notes, [_("note")])
     for note in data.notes:
-        notes.append([note])
+        notes.append([note.text(lang)])
     book.save(path)
     return path

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qingshou.apps.audit.services import client_ip
-from qingshou.apps.scoring.models import ModelKind
+from qingshou.apps.scoring.models import ModelKind, ScoreModel
 from qingshou.apps.scoring.services import models as services
 from qingshou.risk.scorecard import points_table
 
@@ -27,10 +27,16 @@ def _allowed(user: Any, permission: str) -> None:
         raise Http404("no such page")
 
 
-def _kind(kind: str) -> str:
+def _model(request: HttpRequest, permission: str, kind: str, version: int) -> ScoreModel:
+    """The version asked for, when the user has ``permission`` (404 otherwise, and for an unknown kind or
+    version)."""
+    _allowed(request.user, permission)
     if kind not in ModelKind.values:
         raise Http404("no such kind")
-    return kind
+    try:
+        return services.get_model(kind, version)
+    except services.ModelError as error:
+        raise Http404(error.message) from error
 
 
 @login_required
@@ -53,11 +59,7 @@ def listing(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, kind: str, version: int) -> HttpResponse:
     """One version: headline, metrics and its points table."""
-    _allowed(request.user, VIEW_PERMISSION)
-    try:
-        model = services.get_model(_kind(kind), version)
-    except services.ModelError as error:
-        raise Http404(error.message) from error
+    model = _model(request, VIEW_PERMISSION, kind, version)
     label = "label_en" if request.LANGUAGE_CODE == "en" else "label_zh"
     table = [{**row, "name": row[label]} for row in points_table(model.artifact).iter_rows(named=True)]
     return render(
@@ -79,11 +81,7 @@ def detail(request: HttpRequest, kind: str, version: int) -> HttpResponse:
 @require_POST
 def activate(request: HttpRequest, kind: str, version: int) -> HttpResponse:
     """Activate a version (the previous active one of the kind is retired; an audit event)."""
-    _allowed(request.user, MANAGE_PERMISSION)
-    try:
-        model = services.get_model(_kind(kind), version)
-    except services.ModelError as error:
-        raise Http404(error.message) from error
+    model = _model(request, MANAGE_PERMISSION, kind, version)
     reason = request.POST.get("reason", "").strip()[:500]
     try:
         services.activate(model, request.user, reason=reason, ip=client_ip(request))

@@ -7,6 +7,11 @@ highest first; then the case id. Filters: bucket (the lead
 loan's), segment, dpd range (worst dpd), queue name (the call task's). Every figure is a subquery of the one
 page query, so a page costs a fixed number of queries whatever its size (no N+1).
 
+Issue 8: when the optimised plan of the planned day is stored (``apps.planning``: ``PlanRun`` method
+``optimised``), each case says whether the plan chose one of its actions of the day (``in_plan``) or left its
+actions out (``outside_plan``); both are false without a plan or when the case had no candidate. The plan is
+advisory: it does not change the order.
+
 ``next_case`` walks the same order and takes the first case that is not locked by someone else, with the
 conditional UPDATE of ``assignment.take_lock`` — two collectors pressing "next" at once get two cases.
 """
@@ -26,6 +31,7 @@ from qingshou.apps.accounts.scoping import visible_cases
 from qingshou.apps.cases.assignment import CaseLocked, take_lock
 from qingshou.apps.cases.models import Action, CallBack, Case
 from qingshou.apps.eod.models import LoanStatus
+from qingshou.apps.planning.models import PlanItem, PlanRun
 
 _Cases = TypeVar("_Cases", bound=QuerySet[Any])
 #: Outcomes of a call task that still make it today's work (a refused call is not worked).
@@ -51,6 +57,15 @@ def latest_plan_day() -> date | None:
     return found if isinstance(found, date) else None
 
 
+def _in_plan(plan_day: date, *, chosen: bool) -> Exists:
+    """True when one of the case's actions of ``plan_day`` is an item of the day's optimised plan that the
+    optimiser ``chosen`` (or left out) — one subquery of the page query."""
+    items = PlanItem.objects.filter(
+        action_id=OuterRef("pk"), run__day=plan_day, run__method=PlanRun.Method.OPTIMISED, chosen=chosen
+    )
+    return Exists(Action.objects.filter(case=OuterRef("pk"), as_of=plan_day).filter(Exists(items)))
+
+
 def _today_bounds(today: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime.combine(today, time.min))
     return start, start + timedelta(days=1)
@@ -64,7 +79,8 @@ def queue(
     plan_day: date | None = None,
 ) -> QuerySet[Case]:
     """The user's open visible cases in working order (module docstring), annotated with ``callback_at``,
-    ``call_priority``, ``call_queue``, ``worst_dpd``, ``bucket`` and the lock holder's name. ``plan_day``:
+    ``call_priority``, ``call_queue``, ``worst_dpd``, ``bucket``, ``in_plan`` / ``outside_plan`` (the day's
+    optimised plan) and the lock holder's name. ``plan_day``:
     the latest planned day when the caller has read it already (``latest_plan_day``)."""
     filters = filters or QueueFilters()
     today = today or timezone.localdate()
@@ -87,6 +103,8 @@ def queue(
             ),
             total_overdue_fen=Subquery(lead.values("borrower_total_overdue_fen")[:1]),
             bucket=Subquery(lead.values("bucket")[:1]),
+            in_plan=_in_plan(plan_day, chosen=True),
+            outside_plan=_in_plan(plan_day, chosen=False),
         )
     )
     cases = _filtered(cases, filters)

@@ -79,6 +79,7 @@ from qingshou.apps.collateral.eod import MonitorCollateral
 from qingshou.apps.eod.book import BookRead, read_book
 from qingshou.apps.eod.engines import DEFAULT_ENGINE, Kernel, kernel_for
 from qingshou.apps.eod.models import EodRun
+from qingshou.apps.eod.services.risk_summary import risk_summary
 from qingshou.apps.field.plan import RequestFieldVisits
 from qingshou.apps.guarantees.eod import GuaranteeReminders
 from qingshou.apps.legal.eod import RecordLegalReminders
@@ -360,6 +361,7 @@ class EodResult:
     error_sample: tuple[dict[str, str], ...] = ()
     status: str = EodRun.Status.SUCCEEDED.value
     collection: dict[str, Any] = field(default_factory=dict)
+    risk: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -385,6 +387,7 @@ class EodResult:
             "step_seconds": {name: round(value, 3) for name, value in self.step_seconds.items()},
             "lake_path": str(self.lake_path),
             "collection": self.collection,
+            "risk": self.risk,
         }
 
 
@@ -411,6 +414,7 @@ def _result(context: EodContext) -> EodResult:
         lake_path=partition_path(context.lake, context.as_of),
         error_sample=tuple(context.errors.head(ERROR_SAMPLE).to_dicts()),
         collection=collection_summary(context),
+        risk=risk_summary(context),
     )
 
 

@@ -5,7 +5,8 @@ step                   what it does                                             
 =====================  ======================================================================  ===========
 score risk             when a collection model is active: the features of every borrower       compute
                        delinquent on the day (``risk.collection.features_on``, the store's
-                       history of the last 90 days read in bulk), scored by the scorecard;
+                       history of the last 90 days read in bulk, the book's cash payments,
+                       the day's promise evaluation), scored by the scorecard;
                        ``collection_score`` (points) set on the strategy's borrower features
 — inside the EOD store transaction —
 write risk scores      the ``qs_risk_score`` rows of each scored kind replaced by the day's    write_store
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from qingshou.apps.cases.services.daily import collection_of
+from qingshou.apps.cases.services.promises import PROMISES, DayPromises
 from qingshou.apps.scoring.models import ModelKind
 from qingshou.apps.scoring.services.models import ModelError, active_artifact
 from qingshou.risk import collection, scorecard
@@ -91,6 +93,17 @@ def with_scores(features: pl.DataFrame, scores: pl.DataFrame, column: str) -> pl
     return features.drop(column).join(points, on="borrower_id", how="left").select(order)
 
 
+def book_cash(loans: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
+    """The book's cash payments with their borrower (``borrower_id``, ``paid_on``, ``amount_fen``): the
+    book holds every payment already, so the features need not scan ``qs_payment`` again."""
+    cash = payments.filter(pl.col("kind") == "cash") if "kind" in payments.columns else payments
+    return (
+        cash.select("loan_id", "paid_on", "amount_fen")
+        .join(loans.select("loan_id", "borrower_id"), on="loan_id", how="inner")
+        .select("borrower_id", "paid_on", "amount_fen")
+    )
+
+
 class ScoreRisk:
     """The day's collection scores (module docstring)."""
 
@@ -110,6 +123,7 @@ class ScoreRisk:
             return
         model, artifact = active
         day, book = context.as_of, context.book
+        evaluated = context.extras.get(PROMISES)  # today's promise statuses, written only at the end
         history = read_history(
             context.store,
             since=day - timedelta(days=LOOKBACK_DAYS),
@@ -117,6 +131,8 @@ class ScoreRisk:
             contacts_since=day - timedelta(days=collection.CONTACT_DAYS),
             loans=book.loans.select("loan_id", "disbursed_on"),
             installments=book.installments,
+            cash=book_cash(book.loans, book.payments),
+            evaluated=evaluated.promises if isinstance(evaluated, DayPromises) else None,
         )
         features = collection.features_on(day, context.require_snapshot(), history)
         if state.held.len():

@@ -4,7 +4,8 @@
 step                   what it does                                                            kind
 =====================  ======================================================================  ===========
 watch borrowers        the current borrowers' triggers and features (``risk.warning``) from    compute
-                       the book and the store's promises, contact parties and external
+                       the book and the store's promises (with the day's evaluation: a
+                       promise broken today fires today), contact parties and external
                        events; the active early-warning model's scores (kept for ``write risk
                        scores``); the watch list rules of the day; ``warning_score`` and
                        ``watch_listed`` set on the strategy's borrower features
@@ -22,12 +23,13 @@ day, changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from qingshou.apps.cases.services.daily import collection_of
+from qingshou.apps.cases.services.promises import PROMISES, DayPromises
 from qingshou.apps.scoring.models import ModelKind, ScoreModel
 from qingshou.apps.scoring.services.eod import RISK_SCORES, DayScores
 from qingshou.apps.warning.services import warning_settings
@@ -39,8 +41,10 @@ from qingshou.risk.warning import (
     WatchDay,
     book_facts,
     features,
+    read_open_promises,
     read_side_facts,
     watch_day,
+    with_todays_promises,
 )
 from qingshou.store import Store
 
@@ -115,7 +119,18 @@ class WatchBorrowers:
         if latest is not None and as_of < latest:
             return
         config = warning_settings()
-        facts = Facts.of(**book_facts(book.loans, book.installments, book.payments), **read_side_facts(store))
+        side = read_side_facts(
+            store,
+            promises_since=as_of - timedelta(days=config.promise_days),
+            events_since=as_of - timedelta(days=config.event_days),
+        )
+        evaluated = context.extras.get(PROMISES)
+        if isinstance(evaluated, DayPromises) and not evaluated.promises.is_empty():
+            # today's statuses are written at the end of the run: a promise broken today counts today
+            side["promises"] = with_todays_promises(
+                side["promises"], read_open_promises(store), evaluated.promises, as_of
+            )
+        facts = Facts.of(**book_facts(book.loans, book.installments, book.payments), **side)
         snapshot = context.require_snapshot()
         today = features(snapshot, facts, as_of, config)
         if state.held.len():
