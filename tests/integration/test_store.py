@@ -156,3 +156,31 @@ def test_the_load_refuses_to_run_inside_a_django_transaction(tmp_path: Path) -> 
 
     with pytest.raises(RuntimeError, match=r"outside transaction\.atomic"):
         load_extracts(str(tmp_path))
+
+
+def test_a_django_read_inside_a_large_store_transaction_loses_nothing() -> None:
+    """Two copies of SQLite in one process (ADBC's and Python's): a Django read while the store's transaction
+    has more dirty pages than its cache once rolled back the pages spilled to the file (the 1M-loan EOD lost
+    the day's new cases and the file went corrupt). The store keeps them unspilled: nothing is lost."""
+    if config.database_settings()["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("two SQLite libraries in one process: a SQLite-only hazard")
+    _loan()
+    rows = 20_000
+    schedule = pl.DataFrame(
+        {
+            "loan_id": ["L1"] * rows,
+            "seq": list(range(1, rows + 1)),
+            "due_date": [dt.date(2024, 2, 1)] * rows,
+            "principal_due_fen": [1] * rows,
+            "interest_due_fen": [0] * rows,
+        }
+    )
+    with Store(config.adbc_uri()) as store:
+        store.execute("PRAGMA cache_size = 10")  # ten pages: a spill at once, if spilling were allowed
+        with store.transaction():
+            store.append("qs_installment", schedule)
+            assert Loan.objects.count() == 1  # Django's own connection reads the file mid-transaction
+            store.append("qs_installment", schedule.with_columns(pl.col("seq") + rows))
+            assert store.read("SELECT COUNT(*) AS n FROM qs_installment")["n"][0] == 2 * rows
+        assert store.read("PRAGMA quick_check").row(0)[0] == "ok"
+    assert Installment.objects.count() == 2 * rows

@@ -110,6 +110,15 @@ class Store:
         if self.dialect is Dialect.SQLITE:
             self.execute("PRAGMA foreign_keys = ON")
             self.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+            # No dirty page reaches the file before COMMIT. This connection (ADBC's own SQLite) and Django's
+            # (Python's sqlite3, another copy of the library) share one process, and POSIX locks do not
+            # separate two copies of SQLite in one process (sqlite.org/howtocorrupt.html §2.2): a Django read
+            # during a large EOD transaction saw the run's rollback journal as "hot" and rolled back the pages
+            # the run had spilled to the file — the day's new cases vanished mid-run and the 1M-loan store went
+            # corrupt (docs/benchmarks.md, "Risk (issue 8)"). Unspilled, the file holds only committed pages,
+            # so such a rollback rewrites what is already there. WAL is no cure: the ADBC connection's close
+            # then deletes the WAL under Django's connection. The cost: the transaction's pages stay in memory.
+            self.execute("PRAGMA cache_spill = OFF")
 
     def __enter__(self) -> Store:
         return self
