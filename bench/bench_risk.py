@@ -12,8 +12,8 @@ lake:
   copied to ``var/bench/lake-risk-<N>``; ``qingshou init`` brings the copy's tables up to date.
 * ``train``: for ``collection`` and ``early_warning``, in a child process each (its own peak RSS): the
   training rows from the lake (``apps.scoring.services.models.training_set``, as of ``--as-of``; collection
-  ``--days 180 --every 7``, early warning ``--days 180 --every 1`` — its observation days step back from
-  as_of − 90 by ``every`` and a month-end lake only has month-ends), then ``train_model`` (stored, then
+  ``--days 180 --every 7``, early warning ``--days 180 --every 1`` — the days the figures were measured
+  with; the lake days are chosen at least ``every`` apart, so on a month-end lake 1 and 7 give the same), then ``train_model`` (stored, then
   activated). Rows, events, seconds of each part, AUC.
 * ``eod``: ``qingshou eod --as-of DAY --json`` as a child process with the models ``--models on`` (the latest
   trained version of each kind active) or ``off`` (none active); the step seconds the run records, the

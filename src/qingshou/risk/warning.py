@@ -670,17 +670,16 @@ def label_rows(rows: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:
 
 
 def observation_days(available: list[date], as_of: date, days: int, every: int) -> list[date]:
-    """Days as_of − 90, as_of − 90 − every, … back to as_of − days that the lake holds, ascending."""
+    """The lake days from as_of − days to as_of − 90 (the latest a 90-day label allows), stepping back from
+    the latest held one, each at least ``every`` days before the one chosen after it, ascending: a daily lake
+    gives as_of − 90, as_of − 90 − every, …; a sparse one (month-ends) the days it has."""
     if every < 1:
         raise ValueError("every must be at least 1 day")
-    held = set(available)
-    latest = as_of - timedelta(days=HORIZON_DAYS)
-    wanted = []
-    day = latest
-    while day >= as_of - timedelta(days=days):
-        if day in held:
+    first, latest = as_of - timedelta(days=days), as_of - timedelta(days=HORIZON_DAYS)
+    wanted: list[date] = []
+    for day in sorted(set(available), reverse=True):
+        if first <= day <= latest and (not wanted or (wanted[-1] - day).days >= every):
             wanted.append(day)
-        day -= timedelta(days=every)
     return sorted(wanted)
 
 

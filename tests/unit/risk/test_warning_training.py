@@ -94,6 +94,20 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_observation_days_of_a_month_end_lake_are_its_month_ends() -> None:
+    """A lake of month-ends only (the report's history): the default weekly step still finds them."""
+    month_ends = [date(2025, m, 28) for m in range(1, 13)]
+    assert warning.observation_days(month_ends, date(2025, 12, 31), 365, 7) == [
+        date(2025, m, 28) for m in range(1, 10)
+    ]
+    assert warning.observation_days(month_ends, date(2025, 12, 31), 365, 60) == [
+        date(2025, 3, 28),
+        date(2025, 5, 28),
+        date(2025, 7, 28),
+        date(2025, 9, 28),
+    ]  # fmt: skip — stepping back from the latest: Jan 28 is 59 days before Mar 28
+
+
 def test_observation_days_step_back_from_90_days_before() -> None:
     assert warning.observation_days(DAYS, AS_OF, 120, 7) == [
         date(2026, 3, 4),
