@@ -80,6 +80,38 @@ def _window(column: str, since: date | None, until: date) -> str:
     return f"{lower}{column} <= {_day(until)}"
 
 
+def read_borrowers(store: Store) -> pl.DataFrame:
+    """Every borrower's ``borrower_id``, ``credit_score``, ``monthly_income_fen``, ``region`` (null when
+    unknown) and ``contactable``: a phone on file and no debtor contact party marked invalid or under
+    do-not-contact. The one definition the strategy's facts (``apps.cases.services.inputs``) and the models'
+    features share."""
+    return store.read(
+        "SELECT b.borrower_id, b.credit_score, b.monthly_income_fen, b.region, b.phone,"
+        " COALESCE(p.unreachable, 0) AS unreachable"
+        " FROM qs_borrower b LEFT JOIN ("
+        "   SELECT borrower_id, MAX(CASE WHEN number_invalid OR do_not_contact THEN 1 ELSE 0 END)"
+        "     AS unreachable"
+        "   FROM qs_contact_party WHERE kind = 'debtor' GROUP BY borrower_id"
+        " ) p ON p.borrower_id = b.borrower_id",
+        {
+            "borrower_id": pl.String(),
+            "credit_score": pl.Int32(),
+            "monthly_income_fen": pl.Int64(),
+            "region": pl.String(),
+            "phone": pl.String(),
+            "unreachable": pl.Int32(),
+        },
+    ).select(
+        "borrower_id",
+        "credit_score",
+        "monthly_income_fen",
+        "region",
+        ((pl.col("phone").fill_null("") != "") & (pl.col("unreachable").fill_null(0) == 0)).alias(
+            "contactable"
+        ),
+    )
+
+
 def read_history(
     store: Store,
     *,
@@ -137,29 +169,7 @@ def read_history(
     if evaluated is not None:
         promise_rows = with_evaluation(promise_rows, evaluated, until)
     promises = _promises(promise_rows, since, until)
-    borrowers = store.read(
-        "SELECT b.borrower_id, b.credit_score, b.monthly_income_fen, b.phone,"
-        " COALESCE(p.unreachable, 0) AS unreachable"
-        " FROM qs_borrower b LEFT JOIN ("
-        "   SELECT borrower_id, MAX(CASE WHEN number_invalid OR do_not_contact THEN 1 ELSE 0 END)"
-        "     AS unreachable"
-        "   FROM qs_contact_party WHERE kind = 'debtor' GROUP BY borrower_id"
-        " ) p ON p.borrower_id = b.borrower_id",
-        {
-            "borrower_id": pl.String(),
-            "credit_score": pl.Int32(),
-            "monthly_income_fen": pl.Int64(),
-            "phone": pl.String(),
-            "unreachable": pl.Int32(),
-        },
-    ).select(
-        "borrower_id",
-        "credit_score",
-        "monthly_income_fen",
-        ((pl.col("phone").fill_null("") != "") & (pl.col("unreachable").fill_null(0) == 0)).alias(
-            "contactable"
-        ),
-    )
+    borrowers = read_borrowers(store).drop("region")
     if loans is None:
         loans = store.read("SELECT loan_id, disbursed_on FROM qs_loan", LOANS)
     if installments is None:

@@ -16,6 +16,7 @@ from typing import Final
 import polars as pl
 
 from qingshou.engine.book import Book
+from qingshou.risk.features import read_borrowers
 from qingshou.store import Store
 
 #: The snapshot columns the strategy reads.
@@ -75,23 +76,7 @@ def next_installments(book: Book, as_of: date) -> pl.DataFrame:
 
 def borrower_features(store: Store, borrower_ids: pl.Series) -> pl.DataFrame:
     """``BORROWER_FEATURES`` of the borrowers in the book, from three set-based queries."""
-    borrowers = store.read(
-        "SELECT b.borrower_id, b.credit_score, b.monthly_income_fen, b.region, b.phone,"
-        " COALESCE(p.unreachable, 0) AS unreachable"
-        " FROM qs_borrower b LEFT JOIN ("
-        "   SELECT borrower_id, MAX(CASE WHEN number_invalid OR do_not_contact THEN 1 ELSE 0 END)"
-        "     AS unreachable"
-        "   FROM qs_contact_party WHERE kind = 'debtor' GROUP BY borrower_id"
-        " ) p ON p.borrower_id = b.borrower_id",
-        {
-            "borrower_id": pl.String(),
-            "credit_score": pl.Int32(),
-            "monthly_income_fen": pl.Int64(),
-            "region": pl.String(),
-            "phone": pl.String(),
-            "unreachable": pl.Int32(),
-        },
-    )
+    borrowers = read_borrowers(store)
     broken = store.read(
         "SELECT c.borrower_id, COUNT(*) AS broken_promises FROM qs_promise p"
         " JOIN qs_case c ON c.id = p.case_id"
@@ -104,9 +89,7 @@ def borrower_features(store: Store, borrower_ids: pl.Series) -> pl.DataFrame:
         .join(broken, on="borrower_id", how="left")
         .with_columns(
             pl.col("region").fill_null(""),
-            ((pl.col("phone").fill_null("") != "") & (pl.col("unreachable").fill_null(0) == 0)).alias(
-                "contactable"
-            ),
+            pl.col("contactable").fill_null(False),
             pl.col("broken_promises").fill_null(0),
             pl.lit(None, pl.Int32).alias("collection_score"),
             pl.lit(None, pl.Int32).alias("warning_score"),
